@@ -1,0 +1,1 @@
+"""Adapters built into the core distribution (registered via the `crmbridge` entry points)."""

@@ -1,0 +1,85 @@
+"""What adapters and the engine exchange: adapter types, source context, batches."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from ..models import RecordInvalid, validate_record
+
+T = TypeVar("T", bound=BaseModel)
+
+Stream = Literal["reservations", "stays", "folios", "profiles"]
+STREAMS: tuple[Stream, ...] = ("reservations", "stays", "folios", "profiles")
+
+
+class AdapterConfig(BaseModel):
+    """Base for an adapter's config model: unknown keys are errors, so typos surface."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class AdapterType:
+    name: str
+    config_model: type[AdapterConfig]
+    capabilities: frozenset[str]
+    description: str = ""
+    # Optional: a callable(source) -> str that tests connectivity, raising on failure.
+    check: Callable[[SourceContext], str] | None = None
+
+
+@dataclass
+class SourceContext:
+    """One configured source as an adapter sees it."""
+
+    name: str
+    type: str
+    settings: Any  # the adapter's validated config model
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("crmbridge.source"))
+
+
+@dataclass
+class Reject:
+    """A record that could not be mapped: kept in quarantine with its reason."""
+
+    source_id: str
+    reason: str
+    raw: str
+
+
+@dataclass
+class Batch(Generic[T]):
+    records: list[T]
+    cursor: str | None
+    rejects: list[Reject] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.records) + len(self.rejects)
+
+
+@dataclass
+class PushResult:
+    pms_id: str
+    fingerprint: str
+    status: Literal["created", "replaced", "unchanged", "retired", "failed"]
+    detail: str = ""
+
+
+def validate_into(
+    model: type[T],
+    data: dict[str, Any],
+    raw: str,
+    batch: Batch[T],
+    context: dict[str, Any] | None = None,
+) -> None:
+    """Validate one mapped record into `batch.records`, or file it under `batch.rejects`."""
+    try:
+        batch.records.append(validate_record(model, data, context=context))
+    except RecordInvalid as exc:
+        batch.rejects.append(Reject(exc.source_id, str(exc), raw))

@@ -1,0 +1,96 @@
+"""Every hook a crmbridge plugin can implement.
+
+Plugins mark implementations with ``crmbridge.hookimpl`` and register themselves in the
+``crmbridge`` entry-point group. Hooks are always called with keyword arguments, so adding an
+argument to a spec never breaks an older plugin: pluggy passes only what an implementation
+names. The engine never calls these directly; it goes through ``crmbridge.plugins.Hooks``.
+
+Fetch hooks are ``firstresult``: every adapter sees every call and answers only for a source
+whose ``source.type`` is one of its own adapter types, returning ``None`` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .adapters.base import AdapterType, Batch, PushResult, SourceContext
+    from .models import Alert, FolioLine, GuestProfile, Reservation, Stay
+
+hookspec = pluggy.HookspecMarker("crmbridge")
+hookimpl = pluggy.HookimplMarker("crmbridge")
+
+
+@hookspec
+def crmbridge_adapter_types() -> Iterable[AdapterType]:
+    """Declare the adapter types this plugin provides.
+
+    Return an iterable of ``AdapterType(name, config_model, capabilities, description)``.
+    ``name`` is what hotel IT writes as ``type = "..."`` in a ``[sources.NAME]`` table;
+    ``config_model`` is a pydantic model validating that table's own keys; ``capabilities``
+    lists the streams the adapter can fetch (``reservations``, ``stays``, ``folios``,
+    ``profiles``) and ``push_alerts`` if it can receive alerts. Two plugins declaring the
+    same name is a configuration error reported by ``crmbridge plugins``.
+    """
+
+
+@hookspec(firstresult=True)
+def crmbridge_fetch_reservations(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[Reservation]] | None:
+    """Yield reservations (each with its primary guest) changed after ``cursor``.
+
+    Yield ``Batch(records, rejects, cursor)`` objects in source order: ``cursor`` is the
+    position *after* the batch and is committed in the same transaction as its records, so it
+    must be enough to resume from. ``full=True`` asks for everything regardless of cursor.
+    A record that cannot be mapped goes into ``rejects`` with its reason and raw payload;
+    never raise for one bad record. Raise only when the source itself fails (the run is then
+    marked failed and resumes from the last committed batch).
+    """
+
+
+@hookspec(firstresult=True)
+def crmbridge_fetch_stays(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[Stay]] | None:
+    """Yield stays (actual check-in/out and room) changed after ``cursor``.
+
+    Same batch and cursor contract as ``crmbridge_fetch_reservations``. A stay names its
+    reservation by the reservation's source id in the same source.
+    """
+
+
+@hookspec(firstresult=True)
+def crmbridge_fetch_folios(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[FolioLine]] | None:
+    """Yield folio lines (postings) changed after ``cursor``.
+
+    Same batch and cursor contract as ``crmbridge_fetch_reservations``. Amounts are
+    ``Money`` with a Decimal amount and an ISO currency; never floats.
+    """
+
+
+@hookspec(firstresult=True)
+def crmbridge_fetch_profiles(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[GuestProfile]] | None:
+    """Yield guest profiles changed after ``cursor``.
+
+    Same batch and cursor contract as ``crmbridge_fetch_reservations``. Each profile is one
+    source's view; the store links it to a guest by identity resolution.
+    """
+
+
+@hookspec(firstresult=True)
+def crmbridge_push_alerts(
+    source: SourceContext, alerts: list[Alert]
+) -> list[PushResult] | None:
+    """Deliver alerts and notes to the PMS behind ``source``; return one result per alert.
+
+    Must be idempotent: pushing an alert whose fingerprint the PMS already holds is a no-op
+    reported as ``PushResult(status="unchanged")``. Answer only for your own adapter types.
+    """
