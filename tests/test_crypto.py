@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from crmbridge.store.crypto import DecryptionError, Keyring, KeyError_
+from crmbridge.store.crypto import DecryptionError, KeyError_, Keyring
 
 
 @pytest.fixture

@@ -16,8 +16,12 @@ def _reservation(**over):
         "arrival": "2026-12-01",
         "departure": "2026-12-03",
         "total": {"amount": "1288.00", "currency": "CNY"},
-        "guest": {"source": "legacy", "source_id": "R-1001", "local_name": "张伟",
-                  "phones": [{"number": "138 0013 8000"}]},
+        "guest": {
+            "source": "legacy",
+            "source_id": "R-1001",
+            "local_name": "张伟",
+            "phones": [{"number": "138 0013 8000"}],
+        },
     }
     data.update(over)
     return data

@@ -86,9 +86,7 @@ def crmbridge_fetch_profiles(
 
 
 @hookspec(firstresult=True)
-def crmbridge_push_alerts(
-    source: SourceContext, alerts: list[Alert]
-) -> list[PushResult] | None:
+def crmbridge_push_alerts(source: SourceContext, alerts: list[Alert]) -> list[PushResult] | None:
     """Deliver alerts and notes to the PMS behind ``source``; return one result per alert.
 
     Must be idempotent: pushing an alert whose fingerprint the PMS already holds is a no-op

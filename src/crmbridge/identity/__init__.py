@@ -1,0 +1,1 @@
+"""Identity resolution: which guest a source record belongs to."""

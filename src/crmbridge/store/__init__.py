@@ -1,0 +1,1 @@
+"""The guest store: schema, migrations, field encryption and the repositories over them."""

@@ -1,0 +1,212 @@
+"""Tables of the guest store (SQLAlchemy Core). Alembic migrations mirror this file.
+
+Every column ending in ``_ct`` holds AES-GCM ciphertext bound to (table, column, row id);
+``guest_index.hash`` holds blind indexes. No other column may hold personal data.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(36)
+TS = DateTime(timezone=True)
+HASH = LargeBinary(32)
+# SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL wants BIGINT for big tables.
+SERIAL = BigInteger().with_variant(Integer, "sqlite")
+
+guests = Table(
+    "guests",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    # Set when this guest was merged into another; the row stays so unmerge can restore it.
+    Column("merged_into", ID, ForeignKey("guests.id"), nullable=True, index=True),
+)
+
+# One source's view of a guest. Each PII field is its own ciphertext (field-level), and the
+# row's (source, source_id, observed_at) is the provenance of every value in it.
+PROFILE_PII_COLUMNS = (
+    "given_name",
+    "surname",
+    "local_name",
+    "birth_date",
+    "emails",
+    "phones",
+    "addresses",
+    "documents",
+    "notes",
+    "attributes",  # gender, nationality, language, memberships, preferences, consents, tags
+)
+profile_records = Table(
+    "profile_records",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("source_id", String(128), nullable=False),
+    Column("guest_id", ID, ForeignKey("guests.id"), nullable=False, index=True),
+    Column("observed_at", TS, nullable=True),
+    Column("content_hash", HASH, nullable=False),
+    Column("ingested_at", TS, nullable=False),
+    *(Column(f"{c}_ct", LargeBinary, nullable=True) for c in PROFILE_PII_COLUMNS),
+    UniqueConstraint("source", "source_id"),
+)
+
+guest_index = Table(
+    "guest_index",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("hash", HASH, nullable=False),
+    Column(
+        "record_id",
+        ID,
+        ForeignKey("profile_records.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Index("ix_guest_index_kind_hash", "kind", "hash"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("source_id", String(128), nullable=False),
+    Column("hotel_code", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("channel", String(64)),
+    Column("arrival", Date, nullable=False, index=True),
+    Column("departure", Date, nullable=False),
+    Column("room_type", String(32)),
+    Column("rate_code", String(32)),
+    Column("adults", Integer, nullable=False),
+    Column("children", Integer, nullable=False),
+    Column("total_amount", Numeric(14, 2)),
+    Column("currency", String(3)),
+    Column("confirmation_numbers", JSON, nullable=False),
+    Column("special_requests_ct", LargeBinary),
+    Column("guest_record_id", ID, ForeignKey("profile_records.id"), index=True),
+    Column("source_created_at", TS),
+    Column("source_updated_at", TS),
+    Column("content_hash", HASH, nullable=False),
+    Column("ingested_at", TS, nullable=False),
+    UniqueConstraint("source", "source_id"),
+)
+
+stays = Table(
+    "stays",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("source_id", String(128), nullable=False),
+    Column("reservation_source_id", String(128), nullable=False, index=True),
+    Column("hotel_code", String(32), nullable=False),
+    Column("room_number", String(16)),
+    Column("checked_in_at", TS),
+    Column("checked_out_at", TS),
+    Column("source_updated_at", TS),
+    Column("content_hash", HASH, nullable=False),
+    Column("ingested_at", TS, nullable=False),
+    UniqueConstraint("source", "source_id"),
+)
+
+folio_lines = Table(
+    "folio_lines",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("source_id", String(128), nullable=False),
+    Column("reservation_source_id", String(128), nullable=False, index=True),
+    Column("hotel_code", String(32), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("transaction_code", String(32), nullable=False),
+    Column("description_ct", LargeBinary),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reference", String(128)),
+    Column("source_updated_at", TS),
+    Column("content_hash", HASH, nullable=False),
+    Column("ingested_at", TS, nullable=False),
+    UniqueConstraint("source", "source_id"),
+)
+
+# Per (source, stream) bookmark, written in the same transaction as the batch it follows.
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("cursor", Text),
+    Column("updated_at", TS, nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False, index=True),
+    Column("stream", String(32), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("finished_at", TS),
+    Column("status", String(16), nullable=False),  # running, ok, failed, interrupted
+    Column("full", Integer, nullable=False, default=0),
+    Column("fetched", Integer, nullable=False, default=0),
+    Column("inserted", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("quarantined", Integer, nullable=False, default=0),
+    Column("error", Text),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("source", String(64), nullable=False, index=True),
+    Column("stream", String(32), nullable=False),
+    Column("source_id", String(128), nullable=False),
+    Column("reason", Text, nullable=False),  # field names and messages only, never values
+    Column("raw_ct", LargeBinary, nullable=False),
+    Column("run_id", BigInteger),
+    Column("created_at", TS, nullable=False),
+)
+
+# Audit of identity decisions: which guests were joined and on what evidence (index kinds,
+# never values).
+guest_merges = Table(
+    "guest_merges",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("survivor_id", ID, nullable=False, index=True),
+    Column("merged_id", ID, nullable=False, index=True),
+    Column("action", String(16), nullable=False),  # merge, unmerge
+    Column("evidence", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+)

@@ -1,0 +1,443 @@
+"""Writing one batch into the store: idempotent upserts keyed on (source, source_id).
+
+All methods run on the caller's connection and inside the caller's transaction, so a batch's
+records, its quarantined rejects and its cursor commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+
+from ..identity.deterministic import Candidate, DeterministicResolver
+from ..identity.keys import IdentityPolicy, identity_keys
+from ..models import FolioLine, GuestProfile, Reservation, SourceRecord, Stay
+from .crypto import Keyring
+from .schema import (
+    folio_lines,
+    guest_index,
+    guest_merges,
+    guests,
+    profile_records,
+    quarantine,
+    reservations,
+    stays,
+    sync_state,
+)
+
+CHUNK = 500  # bound on IN (...) lists, well under every backend's parameter limit
+
+
+def _json(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(v: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if v is not None and v.tzinfo is None:
+        return v.replace(tzinfo=UTC)
+    return v
+
+
+@dataclass
+class Counts:
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+
+    def add(self, other: Counts) -> None:
+        for k in self.__dataclass_fields__:
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class ProfileResult:
+    ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, id) -> record id
+    changed: set[tuple[str, str]] = field(default_factory=set)
+    counts: Counts = field(default_factory=Counts)
+
+
+@dataclass
+class _Plan:
+    """What to do with a batch of keyed records: new rows, changed rows, untouched keys."""
+
+    inserts: list[tuple[str, Any, bytes]] = field(default_factory=list)  # (row id, rec, hash)
+    updates: list[tuple[str, Any, bytes]] = field(default_factory=list)
+    unchanged: dict[str, str] = field(default_factory=dict)  # source_id -> row id
+
+
+R = TypeVar("R", bound=SourceRecord)
+
+
+def _dedupe_newest(records: Sequence[R]) -> list[R]:
+    """Within one batch the same key may appear twice; the newest (or last) wins."""
+    by_key: dict[tuple[str, str], R] = {}
+    for r in records:
+        k = (r.source, r.source_id)
+        prev = by_key.get(k)
+        if prev is None or not _older(r.updated_at, prev.updated_at):
+            by_key[k] = r
+    return list(by_key.values())
+
+
+def _version_column(table: Table) -> Any:
+    return table.c.observed_at if "observed_at" in table.c else table.c.source_updated_at
+
+
+def _older(a: datetime | None, b: datetime | None) -> bool:
+    return a is not None and b is not None and a < b
+
+
+class BatchWriter:
+    def __init__(self, conn: Connection, keyring: Keyring, policy: IdentityPolicy | None = None):
+        self.conn = conn
+        self.keys = keyring
+        self.policy = policy or IdentityPolicy()
+        self.resolver = DeterministicResolver()
+        self.now = utcnow()
+
+    # -- helpers ------------------------------------------------------------------------
+    def _hash(self, table: str, rec: SourceRecord, exclude: set[str]) -> bytes:
+        # Keyed, so the hash of a small record cannot be brute-forced back to its PII.
+        body = rec.model_dump_json(exclude=exclude | {"updated_at"})
+        return self.keys.blind_index(body, table="content", index=table)
+
+    def _enc(self, table: str, column: str, row_id: str, value: str | None) -> bytes | None:
+        if value is None or value == "":
+            return None
+        return self.keys.encrypt(value, table=table, column=column, row_id=row_id)
+
+    def _plan(self, table: Table, recs: list[SourceRecord], exclude: set[str]) -> _Plan:
+        plan = _Plan()
+        if not recs:
+            return plan
+        source = recs[0].source
+        existing: dict[str, Any] = {}
+        ids = [r.source_id for r in recs]
+        for i in range(0, len(ids), CHUNK):
+            rows = self.conn.execute(
+                select(
+                    table.c.id,
+                    table.c.source_id,
+                    table.c.content_hash,
+                    (
+                        table.c.observed_at
+                        if "observed_at" in table.c
+                        else table.c.source_updated_at
+                    ),
+                ).where(table.c.source == source, table.c.source_id.in_(ids[i : i + CHUNK]))
+            )
+            existing.update({r[1]: r for r in rows})
+        for rec in recs:
+            h = self._hash(table.name, rec, exclude)
+            old = existing.get(rec.source_id)
+            if old is None:
+                plan.inserts.append((str(uuid.uuid4()), rec, h))
+            elif bytes(old[2]) == h or _older(rec.updated_at, as_utc(old[3])):
+                # Same content, or an older update arriving late: never overwrite newer data.
+                plan.unchanged[rec.source_id] = old[0]
+            else:
+                plan.updates.append((old[0], rec, h))
+        return plan
+
+    def _apply(self, table: Table, plan: _Plan, row: Any) -> None:
+        if plan.inserts:
+            self.conn.execute(insert(table), [row(i, r, h) | {"id": i} for i, r, h in plan.inserts])
+        if plan.updates:
+            values = [row(i, r, h) | {"_id": i} for i, r, h in plan.updates]
+            cols = {k: bindparam(k) for k in values[0] if k != "_id"}
+            self.conn.execute(
+                update(table).where(table.c.id == bindparam("_id")).values(cols), values
+            )
+
+    # -- profiles -----------------------------------------------------------------------
+    def _profile_row(self, rid: str, p: GuestProfile, h: bytes) -> dict[str, Any]:
+        t = "profile_records"
+
+        def js(v: list[Any]) -> str | None:
+            return (
+                json.dumps([x.model_dump(mode="json") for x in v], ensure_ascii=False)
+                if v
+                else None
+            )
+
+        attrs = p.model_dump(
+            mode="json",
+            include={
+                "gender",
+                "nationality",
+                "language",
+                "memberships",
+                "preferences",
+                "consents",
+                "tags",
+            },
+        )
+        return {
+            "source": p.source,
+            "source_id": p.source_id,
+            "observed_at": p.updated_at,
+            "content_hash": h,
+            "ingested_at": self.now,
+            "given_name_ct": self._enc(t, "given_name_ct", rid, p.given_name),
+            "surname_ct": self._enc(t, "surname_ct", rid, p.surname),
+            "local_name_ct": self._enc(t, "local_name_ct", rid, p.local_name),
+            "birth_date_ct": self._enc(
+                t, "birth_date_ct", rid, p.birth_date.isoformat() if p.birth_date else None
+            ),
+            "emails_ct": self._enc(t, "emails_ct", rid, js(p.emails)),
+            "phones_ct": self._enc(t, "phones_ct", rid, js(p.phones)),
+            "addresses_ct": self._enc(t, "addresses_ct", rid, js(p.addresses)),
+            "documents_ct": self._enc(t, "documents_ct", rid, js(p.documents)),
+            "notes_ct": self._enc(
+                t, "notes_ct", rid, json.dumps(p.notes, ensure_ascii=False) if p.notes else None
+            ),
+            "attributes_ct": self._enc(t, "attributes_ct", rid, _json(attrs)),
+        }
+
+    def upsert_profiles(self, profiles: Sequence[GuestProfile]) -> ProfileResult:
+        """Upsert profile records and attach each new or changed one to a guest."""
+        out = ProfileResult()
+        by_source: dict[str, list[GuestProfile]] = {}
+        for p in _dedupe_newest(profiles):
+            by_source.setdefault(p.source, []).append(p)
+        plans: list[_Plan] = []
+        candidates: list[Candidate] = []
+        for source, group in by_source.items():
+            plan = self._plan(profile_records, group, set())
+            plans.append(plan)
+            current = self._current_guests([i for i, _, _ in plan.updates])
+            for rid, p, _ in plan.inserts + plan.updates:
+                out.ids[(source, p.source_id)] = rid
+                out.changed.add((source, p.source_id))
+                keys = [
+                    (kind, self.keys.blind_index(v, table="guest_index", index=kind))
+                    for kind, v in identity_keys(p, self.policy)
+                ]
+                candidates.append(Candidate(rid, f"{source}/{p.source_id}", current.get(rid), keys))
+            for sid, rid in plan.unchanged.items():
+                out.ids[(source, sid)] = rid
+            out.counts.inserted += len(plan.inserts)
+            out.counts.updated += len(plan.updates)
+            out.counts.unchanged += len(plan.unchanged)
+        if not candidates:
+            return out
+
+        resolution = self.resolver.resolve(self.conn, candidates)
+        # A guest created earlier in this same batch and merged later never needs a row.
+        merged_new = {m.merged for m in resolution.merges} & set(resolution.new_guests)
+        fresh = [g for g in resolution.new_guests if g not in merged_new]
+        if fresh:
+            self.conn.execute(
+                insert(guests),
+                [{"id": g, "created_at": self.now, "updated_at": self.now} for g in fresh],
+            )
+        self._record_merges([m for m in resolution.merges if m.merged not in merged_new])
+
+        def row(i: str, r: GuestProfile, h: bytes) -> dict[str, Any]:
+            return self._profile_row(i, r, h) | {"guest_id": resolution.assignment[i]}
+
+        for plan in plans:
+            self._apply(profile_records, plan, row)
+        changed = [c.record_id for c in candidates]
+        for i in range(0, len(changed), CHUNK):
+            self.conn.execute(
+                delete(guest_index).where(guest_index.c.record_id.in_(changed[i : i + CHUNK]))
+            )
+        index_rows = [
+            {"kind": kind, "hash": h, "record_id": c.record_id}
+            for c in candidates
+            for kind, h in c.keys
+        ]
+        if index_rows:
+            self.conn.execute(insert(guest_index), index_rows)
+        return out
+
+    def _current_guests(self, record_ids: list[str]) -> dict[str, str]:
+        current: dict[str, str] = {}
+        for i in range(0, len(record_ids), CHUNK):
+            rows = self.conn.execute(
+                select(profile_records.c.id, profile_records.c.guest_id).where(
+                    profile_records.c.id.in_(record_ids[i : i + CHUNK])
+                )
+            )
+            current.update({r.id: r.guest_id for r in rows})
+        return current
+
+    def _record_merges(self, merges: list[Any]) -> None:
+        for m in merges:
+            self.conn.execute(
+                update(profile_records)
+                .where(profile_records.c.guest_id == m.merged)
+                .values(guest_id=m.survivor)
+            )
+            self.conn.execute(
+                update(guests)
+                .where(guests.c.id == m.merged)
+                .values(merged_into=m.survivor, updated_at=self.now)
+            )
+            self.conn.execute(
+                insert(guest_merges),
+                {
+                    "survivor_id": m.survivor,
+                    "merged_id": m.merged,
+                    "action": "merge",
+                    "evidence": m.evidence,
+                    "created_at": self.now,
+                },
+            )
+
+    # -- reservations -------------------------------------------------------------------
+    def upsert_reservations(self, batch: Sequence[Reservation]) -> Counts:
+        recs = _dedupe_newest(batch)
+        counts = Counts()
+        if not recs:
+            return counts
+        profiles = self.upsert_profiles([r.guest for r in recs if r.guest])
+        profile_ids = profiles.ids
+        plan = self._plan(reservations, recs, {"guest"})
+        t = "reservations"
+
+        def row(i: str, r: Reservation, h: bytes) -> dict[str, Any]:
+            g = r.guest
+            return {
+                "source": r.source,
+                "source_id": r.source_id,
+                "hotel_code": r.hotel_code,
+                "status": r.status.value,
+                "channel": r.channel,
+                "arrival": r.arrival,
+                "departure": r.departure,
+                "room_type": r.room_type,
+                "rate_code": r.rate_code,
+                "adults": r.adults,
+                "children": r.children,
+                "total_amount": r.total.amount if r.total else None,
+                "currency": r.total.currency if r.total else None,
+                "confirmation_numbers": r.confirmation_numbers,
+                "special_requests_ct": self._enc(
+                    t,
+                    "special_requests_ct",
+                    i,
+                    json.dumps(r.special_requests, ensure_ascii=False)
+                    if r.special_requests
+                    else None,
+                ),
+                "guest_record_id": profile_ids.get((g.source, g.source_id)) if g else None,
+                "source_created_at": r.created_at,
+                "source_updated_at": r.updated_at,
+                "content_hash": h,
+                "ingested_at": self.now,
+            }
+
+        self._apply(reservations, plan, row)
+        counts.inserted = len(plan.inserts)
+        counts.updated = len(plan.updates)
+        # A reservation whose own fields are unchanged but whose guest changed is "updated".
+        by_id = {r.source_id: r for r in recs}
+        guest_changed = sum(
+            1
+            for sid in plan.unchanged
+            if (g := by_id[sid].guest) is not None and (g.source, g.source_id) in profiles.changed
+        )
+        counts.updated += guest_changed
+        counts.unchanged = len(plan.unchanged) - guest_changed
+        return counts
+
+    # -- stays and folios ---------------------------------------------------------------
+    def upsert_stays(self, batch: Sequence[Stay]) -> Counts:
+        recs = _dedupe_newest(batch)
+        plan = self._plan(stays, recs, set())
+
+        def row(i: str, s: Stay, h: bytes) -> dict[str, Any]:
+            return {
+                "source": s.source,
+                "source_id": s.source_id,
+                "reservation_source_id": s.reservation_source_id,
+                "hotel_code": s.hotel_code,
+                "room_number": s.room_number,
+                "checked_in_at": s.checked_in_at,
+                "checked_out_at": s.checked_out_at,
+                "source_updated_at": s.updated_at,
+                "content_hash": h,
+                "ingested_at": self.now,
+            }
+
+        self._apply(stays, plan, row)
+        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
+
+    def upsert_folios(self, batch: Sequence[FolioLine]) -> Counts:
+        recs = _dedupe_newest(batch)
+        plan = self._plan(folio_lines, recs, set())
+
+        def row(i: str, f: FolioLine, h: bytes) -> dict[str, Any]:
+            return {
+                "source": f.source,
+                "source_id": f.source_id,
+                "reservation_source_id": f.reservation_source_id,
+                "hotel_code": f.hotel_code,
+                "business_date": f.business_date,
+                "transaction_code": f.transaction_code,
+                "description_ct": self._enc("folio_lines", "description_ct", i, f.description),
+                "amount": f.amount.amount,
+                "currency": f.amount.currency,
+                "reference": f.reference,
+                "source_updated_at": f.updated_at,
+                "content_hash": h,
+                "ingested_at": self.now,
+            }
+
+        self._apply(folio_lines, plan, row)
+        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
+
+    # -- quarantine and cursor ----------------------------------------------------------
+    def quarantine(
+        self, source: str, stream: str, rejects: Sequence[Any], run_id: int | None
+    ) -> int:
+        rows = []
+        for rj in rejects:
+            qid = str(uuid.uuid4())
+            rows.append(
+                {
+                    "id": qid,
+                    "source": source,
+                    "stream": stream,
+                    "source_id": rj.source_id[:128],
+                    "reason": rj.reason,
+                    "run_id": run_id,
+                    "created_at": self.now,
+                    "raw_ct": self.keys.encrypt(
+                        rj.raw, table="quarantine", column="raw_ct", row_id=qid
+                    ),
+                }
+            )
+        if rows:
+            self.conn.execute(insert(quarantine), rows)
+        return len(rows)
+
+    def save_cursor(self, source: str, stream: str, cursor: str | None) -> None:
+        n = self.conn.execute(
+            update(sync_state)
+            .where(sync_state.c.source == source, sync_state.c.stream == stream)
+            .values(cursor=cursor, updated_at=self.now)
+        ).rowcount
+        if n == 0:
+            self.conn.execute(
+                insert(sync_state),
+                {"source": source, "stream": stream, "cursor": cursor, "updated_at": self.now},
+            )
