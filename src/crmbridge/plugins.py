@@ -80,9 +80,7 @@ class Hooks:
     def push_alerts(self, source: SourceContext, alerts: list[Alert]) -> list[PushResult]:
         result = self.pm.hook.crmbridge_push_alerts(source=source, alerts=alerts)
         if result is None:
-            raise UnknownAdapterType(
-                f"source {source.name!r} ({source.type}) cannot receive alerts"
-            )
+            raise UnknownAdapterType(f"source {source.name!r} ({source.type}) cannot receive alerts")
         return list(result)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -41,6 +42,8 @@ class SourceContext:
     type: str
     settings: Any  # the adapter's validated config model
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("crmbridge.source"))
+    phone_region: str = "CN"  # default region for phone numbers written without +CC
+    base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the config start here
 
 
 @dataclass

@@ -108,7 +108,5 @@ class DeterministicResolver:
         existing = [g for g in gids if g not in created]
         if not existing:
             return min(gids, key=lambda g: created[g])  # type: ignore[arg-type, return-value]
-        rows = conn.execute(
-            select(guests.c.id, guests.c.created_at).where(guests.c.id.in_(existing))
-        ).all()
+        rows = conn.execute(select(guests.c.id, guests.c.created_at).where(guests.c.id.in_(existing))).all()
         return min(rows, key=lambda r: (r.created_at, r.id)).id

@@ -43,9 +43,7 @@ class RecordInvalid(ValueError):
         super().__init__(f"record {source}/{source_id} is invalid: {detail}")
 
 
-def validate_record(
-    model: type[M], data: dict[str, Any], *, context: dict[str, Any] | None = None
-) -> M:
+def validate_record(model: type[M], data: dict[str, Any], *, context: dict[str, Any] | None = None) -> M:
     """Validate `data` into `model`, turning pydantic's error (which echoes the input,
     and so guest PII) into a RecordInvalid that carries only field paths and messages."""
     try:
@@ -55,6 +53,4 @@ def validate_record(
             (".".join(str(p) for p in err["loc"]) or "(record)", err["msg"])
             for err in exc.errors(include_input=False, include_url=False, include_context=False)
         ]
-        raise RecordInvalid(
-            str(data.get("source", "?")), str(data.get("source_id", "?")), problems
-        ) from None
+        raise RecordInvalid(str(data.get("source", "?")), str(data.get("source_id", "?")), problems) from None

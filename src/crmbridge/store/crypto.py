@@ -91,9 +91,7 @@ class Keyring:
         except KeyError_:
             raise
         except Exception as exc:  # malformed JSON, base64 or structure
-            raise KeyError_(
-                f"{origin} is not a crmbridge key file ({type(exc).__name__})"
-            ) from None
+            raise KeyError_(f"{origin} is not a crmbridge key file ({type(exc).__name__})") from None
 
     @classmethod
     def load(cls, key_file: Path | None) -> Keyring:
@@ -104,14 +102,10 @@ class Keyring:
         if key_file is None:
             raise KeyError_(f"no key file configured and ${KEYS_ENV} is not set")
         if not key_file.exists():
-            raise KeyError_(
-                f"key file {key_file} does not exist: run `crmbridge init` to create it"
-            )
+            raise KeyError_(f"key file {key_file} does not exist: run `crmbridge init` to create it")
         mode = stat.S_IMODE(key_file.stat().st_mode)
         if mode & 0o077:
-            raise KeyError_(
-                f"key file {key_file} is readable by others (mode {mode:o}); chmod 600 it"
-            )
+            raise KeyError_(f"key file {key_file} is readable by others (mode {mode:o}); chmod 600 it")
         return cls.from_json(key_file.read_text(), origin=str(key_file))
 
     def write(self, key_file: Path) -> None:

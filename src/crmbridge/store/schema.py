@@ -194,8 +194,12 @@ quarantine = Table(
     Column("source_id", String(128), nullable=False),
     Column("reason", Text, nullable=False),  # field names and messages only, never values
     Column("raw_ct", LargeBinary, nullable=False),
+    # Keyed hash of the raw payload: the same bad record seen again is not filed twice.
+    Column("raw_hash", HASH, nullable=False),
+    Column("resolved_at", TS),
     Column("run_id", BigInteger),
     Column("created_at", TS, nullable=False),
+    Index("ix_quarantine_source_raw_hash", "source", "stream", "raw_hash"),
 )
 
 # Audit of identity decisions: which guests were joined and on what evidence (index kinds,

@@ -135,11 +135,7 @@ class BatchWriter:
                     table.c.id,
                     table.c.source_id,
                     table.c.content_hash,
-                    (
-                        table.c.observed_at
-                        if "observed_at" in table.c
-                        else table.c.source_updated_at
-                    ),
+                    (table.c.observed_at if "observed_at" in table.c else table.c.source_updated_at),
                 ).where(table.c.source == source, table.c.source_id.in_(ids[i : i + CHUNK]))
             )
             existing.update({r[1]: r for r in rows})
@@ -161,20 +157,14 @@ class BatchWriter:
         if plan.updates:
             values = [row(i, r, h) | {"_id": i} for i, r, h in plan.updates]
             cols = {k: bindparam(k) for k in values[0] if k != "_id"}
-            self.conn.execute(
-                update(table).where(table.c.id == bindparam("_id")).values(cols), values
-            )
+            self.conn.execute(update(table).where(table.c.id == bindparam("_id")).values(cols), values)
 
     # -- profiles -----------------------------------------------------------------------
     def _profile_row(self, rid: str, p: GuestProfile, h: bytes) -> dict[str, Any]:
         t = "profile_records"
 
         def js(v: list[Any]) -> str | None:
-            return (
-                json.dumps([x.model_dump(mode="json") for x in v], ensure_ascii=False)
-                if v
-                else None
-            )
+            return json.dumps([x.model_dump(mode="json") for x in v], ensure_ascii=False) if v else None
 
         attrs = p.model_dump(
             mode="json",
@@ -256,13 +246,9 @@ class BatchWriter:
             self._apply(profile_records, plan, row)
         changed = [c.record_id for c in candidates]
         for i in range(0, len(changed), CHUNK):
-            self.conn.execute(
-                delete(guest_index).where(guest_index.c.record_id.in_(changed[i : i + CHUNK]))
-            )
+            self.conn.execute(delete(guest_index).where(guest_index.c.record_id.in_(changed[i : i + CHUNK])))
         index_rows = [
-            {"kind": kind, "hash": h, "record_id": c.record_id}
-            for c in candidates
-            for kind, h in c.keys
+            {"kind": kind, "hash": h, "record_id": c.record_id} for c in candidates for kind, h in c.keys
         ]
         if index_rows:
             self.conn.execute(insert(guest_index), index_rows)
@@ -334,9 +320,7 @@ class BatchWriter:
                     t,
                     "special_requests_ct",
                     i,
-                    json.dumps(r.special_requests, ensure_ascii=False)
-                    if r.special_requests
-                    else None,
+                    json.dumps(r.special_requests, ensure_ascii=False) if r.special_requests else None,
                 ),
                 "guest_record_id": profile_ids.get((g.source, g.source_id)) if g else None,
                 "source_created_at": r.created_at,
@@ -406,29 +390,38 @@ class BatchWriter:
         return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
 
     # -- quarantine and cursor ----------------------------------------------------------
-    def quarantine(
-        self, source: str, stream: str, rejects: Sequence[Any], run_id: int | None
-    ) -> int:
-        rows = []
+    def quarantine(self, source: str, stream: str, rejects: Sequence[Any], run_id: int | None) -> int:
+        rows: dict[bytes, dict[str, Any]] = {}
         for rj in rejects:
             qid = str(uuid.uuid4())
-            rows.append(
-                {
-                    "id": qid,
-                    "source": source,
-                    "stream": stream,
-                    "source_id": rj.source_id[:128],
-                    "reason": rj.reason,
-                    "run_id": run_id,
-                    "created_at": self.now,
-                    "raw_ct": self.keys.encrypt(
-                        rj.raw, table="quarantine", column="raw_ct", row_id=qid
-                    ),
-                }
-            )
+            raw_hash = self.keys.blind_index(rj.raw, table="quarantine", index="raw")
+            rows[raw_hash] = {
+                "id": qid,
+                "source": source,
+                "stream": stream,
+                "source_id": rj.source_id[:128],
+                "reason": rj.reason,
+                "run_id": run_id,
+                "created_at": self.now,
+                "raw_hash": raw_hash,
+                "raw_ct": self.keys.encrypt(rj.raw, table="quarantine", column="raw_ct", row_id=qid),
+            }
         if rows:
-            self.conn.execute(insert(quarantine), rows)
-        return len(rows)
+            seen = {
+                bytes(h)
+                for (h,) in self.conn.execute(
+                    select(quarantine.c.raw_hash).where(
+                        quarantine.c.source == source,
+                        quarantine.c.stream == stream,
+                        quarantine.c.raw_hash.in_(list(rows)),
+                        quarantine.c.resolved_at.is_(None),
+                    )
+                )
+            }
+            new = [r for h, r in rows.items() if h not in seen]
+            if new:
+                self.conn.execute(insert(quarantine), new)
+        return len(rejects)
 
     def save_cursor(self, source: str, stream: str, cursor: str | None) -> None:
         n = self.conn.execute(

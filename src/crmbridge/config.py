@@ -1,0 +1,164 @@
+"""Loading ``crmbridge.toml``: the store, the keys and the configured sources.
+
+Secrets are given only by reference (``${env:NAME}`` or ``${file:PATH}``); a literal value in a
+key named like a secret is refused, so a config file can be shared or committed safely.
+Every error names the file, the table and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG = Path("config/crmbridge.toml")
+SECRET_KEY = re.compile(r"(password|secret|token|session_key|app_key|api_key)$")
+_REF = re.compile(r"^\$\{(env|file):([^}]+)\}$")
+
+
+class ConfigError(Exception):
+    def __init__(self, path: Path | str, where: str, message: str):
+        self.path, self.where = path, where
+        super().__init__(f"{path}: [{where}] {message}" if where else f"{path}: {message}")
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    every: str | None = Field(default=None, description="interval such as 30s, 15m, 2h")
+    cron: str | None = Field(default=None, description="crontab expression, hotel local time")
+
+    @model_validator(mode="after")
+    def _one(self) -> Schedule:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("give exactly one of `every` or `cron`")
+        if self.every is not None:
+            self.interval_seconds()
+        return self
+
+    def interval_seconds(self) -> int:
+        m = re.fullmatch(r"(\d+)\s*([smhd])", (self.every or "").strip())
+        if not m:
+            raise ValueError("`every` must look like 30s, 15m, 2h or 1d")
+        return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+class StoreConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = "sqlite:///var/crmbridge.db"
+    key_file: Path | None = Path("var/crmbridge.key")
+    phone_region: str = "CN"
+    match_on_documents: bool = False
+
+
+@dataclass
+class SourceConfig:
+    name: str
+    type: str
+    schedule: Schedule | None
+    options: dict[str, Any]  # the adapter's own keys, secrets resolved
+
+
+@dataclass
+class Config:
+    path: Path
+    store: StoreConfig
+    sources: dict[str, SourceConfig] = field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"
+
+
+def resolve_secret(value: str, *, path: Path, where: str) -> str:
+    m = _REF.match(value)
+    if not m:
+        return value
+    kind, ref = m.groups()
+    if kind == "env":
+        if ref not in os.environ:
+            raise ConfigError(path, where, f"environment variable {ref} is not set")
+        return os.environ[ref]
+    secret_path = (path.parent / ref) if not Path(ref).is_absolute() else Path(ref)
+    try:
+        return secret_path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(path, where, f"cannot read secret file {ref}: {exc.strerror}") from None
+
+
+def _resolve_options(opts: dict[str, Any], *, path: Path, table: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in opts.items():
+        if isinstance(value, str):
+            if SECRET_KEY.search(key) and not _REF.match(value):
+                raise ConfigError(
+                    path,
+                    f"{table}.{key}",
+                    "looks like a secret written in clear; give it as ${env:NAME} or ${file:PATH}",
+                )
+            value = resolve_secret(value, path=path, where=f"{table}.{key}")
+        out[key] = value
+    return out
+
+
+def _pydantic_problem(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
+        for e in exc.errors(include_input=False, include_url=False)
+    )
+
+
+def load_config(path: Path = DEFAULT_CONFIG) -> Config:
+    if not path.exists():
+        raise ConfigError(path, "", "not found; run `crmbridge init` to create it from the example")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"is not valid TOML: {exc}") from None
+    unknown = set(data) - {"store", "sources", "timezone"}
+    if unknown:
+        raise ConfigError(path, "", f"unknown top-level tables: {', '.join(sorted(unknown))}")
+    try:
+        store = StoreConfig.model_validate(data.get("store", {}))
+    except ValidationError as exc:
+        raise ConfigError(path, "store", _pydantic_problem(exc)) from None
+    if store.key_file is not None and not store.key_file.is_absolute():
+        store.key_file = project_root(path) / store.key_file
+    store.url = _relative_sqlite(store.url, path)
+    cfg = Config(path=path, store=store, timezone=data.get("timezone", "Asia/Shanghai"))
+    for name, table in (data.get("sources") or {}).items():
+        where = f"sources.{name}"
+        if not isinstance(table, dict) or "type" not in table:
+            raise ConfigError(path, where, 'needs a `type` key (e.g. type = "file")')
+        opts = dict(table)
+        stype = opts.pop("type")
+        sched = opts.pop("schedule", None)
+        try:
+            schedule = Schedule.model_validate(sched) if sched is not None else None
+        except ValidationError as exc:
+            raise ConfigError(path, f"{where}.schedule", _pydantic_problem(exc)) from None
+        cfg.sources[name] = SourceConfig(
+            name, stype, schedule, _resolve_options(opts, path=path, table=where)
+        )
+    return cfg
+
+
+def project_root(config_path: Path) -> Path:
+    """Relative paths in config/crmbridge.toml are relative to the project root."""
+    parent = config_path.resolve().parent
+    return parent.parent if parent.name == "config" else parent
+
+
+def _relative_sqlite(url: str, path: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        return prefix + str(project_root(path) / url.removeprefix(prefix))
+    return url
+
+
+def validate_options(model: type[BaseModel], src: SourceConfig, path: Path) -> Any:
+    try:
+        return model.model_validate(src.options)
+    except ValidationError as exc:
+        raise ConfigError(path, f"sources.{src.name}", _pydantic_problem(exc)) from None

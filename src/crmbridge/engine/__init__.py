@@ -1,0 +1,1 @@
+"""Sync runs: cursors, batches, run summaries and scheduling."""

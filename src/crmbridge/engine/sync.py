@@ -1,0 +1,155 @@
+"""One sync run of one source: fetch batches, write each with its cursor in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from ..adapters.base import STREAMS, AdapterType, Batch, SourceContext
+from ..plugins import Hooks
+from ..store.guest_store import GuestStore
+from ..store.schema import sync_runs, sync_state
+from ..store.writer import BatchWriter, Counts, utcnow
+
+log = logging.getLogger(__name__)
+
+# Profiles first, so reservations in the same run find their guests already resolved.
+STREAM_ORDER = ("profiles", "reservations", "stays", "folios")
+assert set(STREAM_ORDER) == set(STREAMS)
+
+Progress = Callable[[str, str, Counts], None]
+
+
+class Stop(Exception):
+    """Raised between batches when a graceful shutdown was requested."""
+
+
+@dataclass
+class StreamResult:
+    source: str
+    stream: str
+    status: str
+    counts: Counts
+    duration_s: float
+    error: str | None = None
+    run_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "stream": self.stream,
+            "status": self.status,
+            **self.counts.as_dict(),
+            "duration_s": round(self.duration_s, 3),
+            "error": self.error,
+        }
+
+
+@dataclass
+class SyncEngine:
+    store: GuestStore
+    hooks: Hooks
+    should_stop: Callable[[], bool] = field(default=lambda: False)
+
+    def _write(self, w: BatchWriter, stream: str, batch: Batch[Any]) -> Counts:
+        method = {
+            "reservations": w.upsert_reservations,
+            "profiles": lambda b: w.upsert_profiles(b).counts,
+            "stays": w.upsert_stays,
+            "folios": w.upsert_folios,
+        }[stream]
+        return method(batch.records)  # type: ignore[operator]
+
+    def cursor(self, source: str, stream: str) -> str | None:
+        with self.store.engine.connect() as conn:
+            return conn.execute(
+                select(sync_state.c.cursor).where(
+                    sync_state.c.source == source, sync_state.c.stream == stream
+                )
+            ).scalar()
+
+    def _start_run(self, source: str, stream: str, full: bool) -> int:
+        with self.store.engine.begin() as conn:
+            # A run still marked running was killed: it resumes from its last committed batch.
+            conn.execute(
+                update(sync_runs)
+                .where(
+                    sync_runs.c.source == source,
+                    sync_runs.c.stream == stream,
+                    sync_runs.c.status == "running",
+                )
+                .values(status="interrupted")
+            )
+            return conn.execute(
+                insert(sync_runs).values(
+                    source=source,
+                    stream=stream,
+                    started_at=utcnow(),
+                    status="running",
+                    full=int(full),
+                    fetched=0,
+                    inserted=0,
+                    updated=0,
+                    unchanged=0,
+                    quarantined=0,
+                )
+            ).inserted_primary_key[0]
+
+    def sync_stream(
+        self, ctx: SourceContext, stream: str, full: bool = False, progress: Progress | None = None
+    ) -> StreamResult:
+        started = time.monotonic()
+        run_id = self._start_run(ctx.name, stream, full)
+        total = Counts()
+        status, error = "ok", None
+        try:
+            cursor = None if full else self.cursor(ctx.name, stream)
+            for batch in self.hooks.fetch(stream, ctx, cursor, full):  # type: ignore[arg-type]
+                with self.store.transaction() as w:
+                    counts = self._write(w, stream, batch) if batch.records else Counts()
+                    counts.fetched = batch.size
+                    counts.quarantined = w.quarantine(ctx.name, stream, batch.rejects, run_id)
+                    w.save_cursor(ctx.name, stream, batch.cursor)
+                    total.add(counts)
+                    # The summary commits with the batch, so it is true even after a kill.
+                    w.conn.execute(
+                        update(sync_runs).where(sync_runs.c.id == run_id).values(**total.as_dict())
+                    )
+                if progress:
+                    progress(ctx.name, stream, total)
+                if self.should_stop():
+                    raise Stop
+        except Stop:
+            status = "interrupted"
+        except Exception as exc:
+            status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+            log.error("sync of %s/%s failed: %s", ctx.name, stream, error)
+        duration = time.monotonic() - started
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                update(sync_runs)
+                .where(sync_runs.c.id == run_id)
+                .values(status=status, error=error, finished_at=utcnow(), **total.as_dict())
+            )
+        return StreamResult(ctx.name, stream, status, total, duration, error, run_id)
+
+    def sync_source(
+        self,
+        ctx: SourceContext,
+        adapter: AdapterType,
+        full: bool = False,
+        progress: Progress | None = None,
+    ) -> list[StreamResult]:
+        results = []
+        for stream in STREAM_ORDER:
+            if stream in adapter.capabilities:
+                r = self.sync_stream(ctx, stream, full, progress)
+                results.append(r)
+                if r.status == "interrupted":
+                    break
+        return results
