@@ -119,8 +119,11 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     unknown = set(data) - {"store", "sources", "timezone"}
     if unknown:
         raise ConfigError(path, "", f"unknown top-level tables: {', '.join(sorted(unknown))}")
+    store_table = dict(data.get("store", {}))
+    if isinstance(store_table.get("url"), str):  # a URL may carry a password: allow a reference
+        store_table["url"] = resolve_secret(store_table["url"], path=path, where="store.url")
     try:
-        store = StoreConfig.model_validate(data.get("store", {}))
+        store = StoreConfig.model_validate(store_table)
     except ValidationError as exc:
         raise ConfigError(path, "store", _pydantic_problem(exc)) from None
     if store.key_file is not None and not store.key_file.is_absolute():

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 08:29:36.298155
+Create Date: 2026-11-23 08:33:01.653641
 """
 
 from alembic import op
@@ -69,12 +69,15 @@ def upgrade() -> None:
     sa.Column('source_id', sa.String(length=128), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('raw_ct', sa.LargeBinary(), nullable=False),
+    sa.Column('raw_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('run_id', sa.BigInteger(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quarantine'))
     )
     with op.batch_alter_table('quarantine', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quarantine_source'), ['source'], unique=False)
+        batch_op.create_index('ix_quarantine_source_raw_hash', ['source', 'stream', 'raw_hash'], unique=False)
 
     op.create_table('stays',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -216,6 +219,7 @@ def downgrade() -> None:
 
     op.drop_table('stays')
     with op.batch_alter_table('quarantine', schema=None) as batch_op:
+        batch_op.drop_index('ix_quarantine_source_raw_hash')
         batch_op.drop_index(batch_op.f('ix_quarantine_source'))
 
     op.drop_table('quarantine')

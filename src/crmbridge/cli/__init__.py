@@ -1,0 +1,1 @@
+"""The `crmbridge` command line: thin commands over the engine and the store."""

@@ -1,0 +1,307 @@
+"""`crmbridge` commands. Each is thin: it parses options and calls a room of the core."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from ..config import DEFAULT_CONFIG, ConfigError, load_config
+from ..engine.sources import build_source
+from ..engine.sync import StreamResult, SyncEngine
+from ..plugins import load_plugins
+from ..store.crypto import Keyring
+from ..store.reader import load_guests, source_status
+from ..store.schema import guests as guests_table
+from ..store.writer import Counts
+from .context import err, fail, is_tty, open_app
+
+app = typer.Typer(
+    help="crmbridge: one encrypted guest store fed by your PMS, OTAs and POS.",
+    no_args_is_help=True,
+    # Locals in a traceback could hold decrypted guest data: never print them.
+    pretty_exceptions_show_locals=False,
+)
+out = Console()
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="config file")]
+EXAMPLE_NAME = "crmbridge.example.toml"
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def _dump(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def init(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Write the config from the example (unless it exists) and create the key file."""
+    if not config.exists():
+        example = config.parent / EXAMPLE_NAME
+        if not example.exists():
+            raise fail(f"{example} not found", "run from the crmbridge checkout, or pass --config")
+        shutil.copyfile(example, config)
+        out.print(f"wrote {config} from the example: edit its [sources] tables")
+    else:
+        out.print(f"{config} exists: left as it is")
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    key_file = cfg.store.key_file
+    if key_file is None:
+        out.print("no key_file configured: keys come from $CRMBRIDGE_KEYS")
+    elif key_file.exists():
+        out.print(f"key file {key_file} exists: left as it is")
+    else:
+        Keyring.generate(kid="k1").write(key_file)
+        out.print(f"created key file {key_file} (mode 0600). Back it up: without it the store is unreadable.")
+
+
+@app.command()
+def check(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """Validate the config, resolve secrets, open the store and test each source."""
+    a = open_app(config)
+    results = []
+    for src in a.config.sources.values():
+        try:
+            ctx, adapter = build_source(a.config, src, a.hooks)
+            detail = adapter.check(ctx) if adapter.check else "configuration valid"
+            results.append({"source": src.name, "type": src.type, "ok": True, "detail": detail})
+        except Exception as exc:
+            results.append({"source": src.name, "type": src.type, "ok": False, "detail": str(exc)})
+    if as_json:
+        _dump({"store": "ok", "sources": results})
+    else:
+        out.print("[green]store ok[/]")
+        for r in results:
+            mark = "[green]ok[/]" if r["ok"] else "[red]FAILED[/]"
+            out.print(f"{r['source']} ({r['type']}): {mark} {r['detail']}")
+    if not all(r["ok"] for r in results):
+        raise typer.Exit(1)
+
+
+def _run_sync(
+    a: Any, names: list[str], full: bool, as_json: bool, stop: threading.Event
+) -> list[StreamResult]:
+    engine = SyncEngine(a.store, a.hooks, should_stop=stop.is_set)
+    results: list[StreamResult] = []
+    show = is_tty() and not as_json
+    for name in names:
+        src = a.config.sources[name]
+        try:
+            ctx, adapter = build_source(a.config, src, a.hooks)
+        except ConfigError as exc:
+            err.print(f"[red]{name}: skipped:[/] {exc}")
+            results.append(StreamResult(name, "-", "failed", Counts(), 0.0, str(exc)))
+            continue
+        if show:
+            with out.status(f"syncing {name}...") as status:
+
+                def progress(source: str, stream: str, c: Any) -> None:
+                    status.update(
+                        f"{source}/{stream}: {c.fetched} fetched, {c.inserted} new, "
+                        f"{c.updated} updated, {c.unchanged} unchanged, {c.quarantined} quarantined"
+                    )
+
+                results += engine.sync_source(ctx, adapter, full, progress)
+        else:
+            results += engine.sync_source(ctx, adapter, full)
+        if stop.is_set():
+            break
+    return results
+
+
+@app.command()
+def sync(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="only this source")] = None,
+    full: Annotated[bool, typer.Option("--full", help="re-read everything, ignoring cursors")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every source (or the named ones) once."""
+    a = open_app(config)
+    names = source or list(a.config.sources)
+    unknown = [n for n in names if n not in a.config.sources]
+    if unknown:
+        raise fail(
+            f"no source named {', '.join(unknown)} in {config}",
+            f"configured sources: {', '.join(a.config.sources) or 'none'}",
+        )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    results = _run_sync(a, names, full, as_json, stop)
+    if as_json:
+        _dump([r.as_dict() for r in results])
+    else:
+        t = Table(
+            "source",
+            "stream",
+            "status",
+            "fetched",
+            "inserted",
+            "updated",
+            "unchanged",
+            "quarantined",
+            "seconds",
+        )
+        for r in results:
+            c = r.counts
+            t.add_row(
+                r.source,
+                r.stream,
+                r.status,
+                *(str(x) for x in (c.fetched, c.inserted, c.updated, c.unchanged, c.quarantined)),
+                f"{r.duration_s:.1f}",
+            )
+        out.print(t)
+        for r in results:
+            if r.error:
+                err.print(f"[red]{r.source}/{r.stream}:[/] {r.error}")
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """Per source: last run, cursor, counts, last error, quarantine size."""
+    a = open_app(config)
+    with a.store.engine.connect() as conn:
+        st = source_status(conn)
+    if as_json:
+        _dump(st)
+        return
+    t = Table("source", "stream", "last run", "status", "fetched/ins/upd/unch", "quarantined", "error")
+    for s in st:
+        for stream, info in s["streams"].items():
+            run = info.get("last_run", {})
+            t.add_row(
+                s["source"],
+                stream,
+                run.get("started_at", "-")[:19],
+                run.get("status", "-"),
+                "/".join(str(run.get(k, "-")) for k in ("fetched", "inserted", "updated", "unchanged")),
+                str(s["quarantined"]),
+                (run.get("error") or "")[:60],
+            )
+    out.print(t if st else "no sync has run yet: try `crmbridge sync`")
+
+
+@app.command()
+def plugins(as_json: JsonOpt = False) -> None:
+    """Installed plugins, their adapter types, and any that failed to load."""
+    hooks = load_plugins()
+    infos = [p.as_dict() for p in hooks.plugins]
+    if as_json:
+        _dump(infos)
+    else:
+        t = Table("plugin", "distribution", "version", "status", "adapter types", "error")
+        for p in infos:
+            colour = {"loaded": "green", "failed": "red"}.get(p["status"], "yellow")
+            t.add_row(
+                p["name"],
+                p["distribution"] or "",
+                p["version"] or "",
+                f"[{colour}]{p['status']}[/]",
+                ", ".join(p["adapter_types"]),
+                p["error"] or "",
+            )
+        out.print(t)
+    if any(p["status"] == "failed" for p in infos):
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Run every source on its schedule until SIGTERM/SIGINT (finishes the current batch)."""
+    from ..engine.scheduler import run_scheduler
+
+    a = open_app(config)
+    run_scheduler(a, out)
+
+
+guests_app = typer.Typer(
+    help="Guest profiles (PII masked).", invoke_without_command=True, pretty_exceptions_show_locals=False
+)
+app.add_typer(guests_app, name="guests")
+
+
+@guests_app.callback()
+def guests(
+    ctx: typer.Context,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    as_json: JsonOpt = False,
+    limit: Annotated[int, typer.Option(help="at most this many")] = 50,
+) -> None:
+    """List guest profiles with the (source, source id) of every linked record."""
+    if ctx.invoked_subcommand:
+        return
+    a = open_app(config)
+    with a.store.engine.connect() as conn:
+        views = [v.masked() for v in load_guests(conn, a.store.keyring, limit=limit)]
+    if as_json:
+        _dump(views)
+        return
+    t = Table("guest", "name", "phones", "emails", "records", "reservations")
+    for v in views:
+        t.add_row(
+            v["guest_id"][:8],
+            v["name"],
+            ", ".join(v["phones"]),
+            ", ".join(v["emails"]),
+            ", ".join(f"{r['source']}/{r['source_id']}" for r in v["records"]),
+            str(v["reservations"]),
+        )
+    out.print(t)
+
+
+@guests_app.command("show")
+def guests_show(guest_id: str, config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """One guest profile, masked, with the provenance of every record."""
+    a = open_app(config)
+    with a.store.engine.connect() as conn:
+        q = select(guests_table.c.id).where(guests_table.c.id.startswith(guest_id))
+        ids = [r.id for r in conn.execute(q)]
+        if len(ids) != 1:
+            raise fail(
+                f"{'no' if not ids else 'more than one'} guest matches {guest_id!r}",
+                "use an id from `crmbridge guests`",
+            )
+        views = load_guests(conn, a.store.keyring, guest_ids=ids)
+    if not views:
+        raise fail(f"guest {guest_id} was merged into another; see `crmbridge guests`")
+    view = views[0].masked()
+    if as_json:
+        _dump(view)
+    else:
+        out.print_json(data=view)
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="where the demo keeps its files")] = Path("var/demo"),
+) -> None:
+    """Import invented guests through the file adapter into embedded SQLite and show the result."""
+    from .demo import run_demo
+
+    run_demo(workdir, out)
+
+
+def main() -> None:
+    app()
