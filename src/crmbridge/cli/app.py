@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
@@ -92,7 +93,7 @@ def check(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
         out.print("[green]store ok[/]")
         for r in results:
             mark = "[green]ok[/]" if r["ok"] else "[red]FAILED[/]"
-            out.print(f"{r['source']} ({r['type']}): {mark} {r['detail']}")
+            out.print(f"{r['source']} ({r['type']}): {mark} {escape(str(r['detail']))}")
     if not all(r["ok"] for r in results):
         raise typer.Exit(1)
 
@@ -108,7 +109,7 @@ def _run_sync(
         try:
             ctx, adapter = build_source(a.config, src, a.hooks)
         except ConfigError as exc:
-            err.print(f"[red]{name}: skipped:[/] {exc}")
+            err.print(f"[red]{name}: skipped:[/] {escape(str(exc))}")
             results.append(StreamResult(name, "-", "failed", Counts(), 0.0, str(exc)))
             continue
         if show:
@@ -173,7 +174,7 @@ def sync(
         out.print(t)
         for r in results:
             if r.error:
-                err.print(f"[red]{r.source}/{r.stream}:[/] {r.error}")
+                err.print(f"[red]{r.source}/{r.stream}:[/] {escape(r.error)}")
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 

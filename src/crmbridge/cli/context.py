@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..config import Config, ConfigError, load_config
 from ..identity.keys import IdentityPolicy
@@ -19,9 +20,10 @@ err = Console(stderr=True)
 
 
 def fail(message: str, hint: str | None = None, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    # escape: messages quote config tables like [sources.x], which rich would eat as markup
+    err.print(f"[bold red]error:[/] {escape(message)}")
     if hint:
-        err.print(f"[yellow]next:[/] {hint}")
+        err.print(f"[yellow]next:[/] {escape(hint)}")
     return typer.Exit(code)
 
 
