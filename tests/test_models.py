@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from crmbridge.models import GuestProfile, RecordInvalid, Reservation, validate_record
+from crmbridge.models import GuestProfile, RecordInvalid, Reservation, normalise_phone, validate_record
 
 
 def _reservation(**over):
@@ -71,3 +71,29 @@ def test_departure_before_arrival_is_refused():
 def test_unknown_fields_are_refused_for_minimisation():
     with pytest.raises(RecordInvalid, match="card_number"):
         validate_record(Reservation, _reservation(card_number="4111111111111111"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13800138000",
+        "138 0013 8000",
+        "+86 138-0013-8000",
+        "0086 13800138000",
+        "8613800138000",
+        "+86 (139) 0013 9000",
+        "19912345678",
+        "+8615012345678",
+    ],
+)
+def test_fast_path_for_mainland_mobiles_agrees_with_phonenumbers(raw):
+    import phonenumbers
+
+    expected = phonenumbers.format_number(phonenumbers.parse(raw, "CN"), phonenumbers.PhoneNumberFormat.E164)
+    assert normalise_phone.__wrapped__(raw, "CN") == expected
+
+
+def test_landline_and_foreign_numbers_take_the_library_path():
+    assert normalise_phone("021 6234 5678", "CN") == "+862162345678"
+    assert normalise_phone("+49 30 901820", "CN") == "+4930901820"
+    assert normalise_phone("(212) 555-0143", "US") == "+12125550143"

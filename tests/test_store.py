@@ -209,3 +209,12 @@ def test_postgres_stores_ciphertext_as_bytea(store):
             )
         ).scalar()
     assert t == "bytea"
+
+
+def test_update_times_in_different_offsets_are_compared_as_instants(store):
+    # 10:00 in Shanghai is 02:00 UTC: an update stamped 03:00Z is newer, 01:00Z is older.
+    _write(store, [reservation(room_type="DLK", updated_at="2026-11-20T10:00:00+08:00")])
+    assert _write(store, [reservation(room_type="DLT", updated_at="2026-11-20T01:00:00Z")]).unchanged == 1
+    assert _write(store, [reservation(room_type="STE", updated_at="2026-11-20T03:00:00Z")]).updated == 1
+    with store.engine.connect() as c:
+        assert c.execute(select(reservations.c.room_type)).scalar_one() == "STE"

@@ -49,7 +49,9 @@ class DeterministicResolver:
         hashes = list({h for c in candidates for _, h in c.keys})
         for chunk in _chunks(hashes):
             rows = conn.execute(
+                # DISTINCT: a frequent guest has one index row per record; one per guest will do.
                 select(guest_index.c.kind, guest_index.c.hash, profile_records.c.guest_id)
+                .distinct()
                 .join(profile_records, profile_records.c.id == guest_index.c.record_id)
                 .where(guest_index.c.hash.in_(chunk))
             )

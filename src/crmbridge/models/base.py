@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _to_utc(v: datetime) -> datetime:
+    # Sources disagree on offsets (OPERA in hotel time, OTAs in GMT+8, exports naive); the
+    # store compares times across them and SQLite keeps no offset, so everything is UTC.
+    return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
 
 
 class Canonical(BaseModel):
@@ -21,15 +30,7 @@ class SourceRecord(Canonical):
 
     source: str
     source_id: str
-    updated_at: datetime | None = None
-
-    @field_validator("updated_at")
-    @classmethod
-    def _aware(cls, v: datetime | None) -> datetime | None:
-        # Naive times from exports are taken as UTC so ordering across sources is defined.
-        if v is not None and v.tzinfo is None:
-            return v.replace(tzinfo=UTC)
-        return v
+    updated_at: UtcDateTime | None = None
 
 
 class RecordInvalid(ValueError):

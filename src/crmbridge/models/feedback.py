@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
-from .base import Canonical, SourceRecord
+from .base import Canonical, SourceRecord, UtcDateTime
 
 
 class Feedback(SourceRecord):
@@ -14,7 +12,7 @@ class Feedback(SourceRecord):
     category: str | None = None
     text: str | None = None
     stay_source_id: str | None = None
-    received_at: datetime | None = None
+    received_at: UtcDateTime | None = None
 
 
 class Alert(Canonical):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import Canonical, SourceRecord
+from .base import Canonical, SourceRecord, UtcDateTime
 from .profile import GuestProfile
 
 
@@ -39,7 +39,7 @@ class Reservation(SourceRecord):
     children: int = Field(default=0, ge=0)
     total: Money | None = None
     special_requests: list[str] = Field(default_factory=list)
-    created_at: datetime | None = None
+    created_at: UtcDateTime | None = None
     guest: GuestProfile | None = None
 
     @model_validator(mode="after")
@@ -55,8 +55,8 @@ class Stay(SourceRecord):
     reservation_source_id: str
     hotel_code: str
     room_number: str | None = None
-    checked_in_at: datetime | None = None
-    checked_out_at: datetime | None = None
+    checked_in_at: UtcDateTime | None = None
+    checked_out_at: UtcDateTime | None = None
 
 
 class FolioLine(SourceRecord):
@@ -81,8 +81,8 @@ class PosCheck(SourceRecord):
     hotel_code: str
     outlet: str
     business_date: date
-    opened_at: datetime | None = None
-    closed_at: datetime | None = None
+    opened_at: UtcDateTime | None = None
+    closed_at: UtcDateTime | None = None
     room_number: str | None = None
     total: Money
     items: list[PosItem] = Field(default_factory=list)

@@ -34,8 +34,7 @@ from .schema import (
 CHUNK = 500  # bound on IN (...) lists, well under every backend's parameter limit
 
 
-def _json(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def utcnow() -> datetime:
@@ -135,7 +134,7 @@ class BatchWriter:
                     table.c.id,
                     table.c.source_id,
                     table.c.content_hash,
-                    (table.c.observed_at if "observed_at" in table.c else table.c.source_updated_at),
+                    _version_column(table),
                 ).where(table.c.source == source, table.c.source_id.in_(ids[i : i + CHUNK]))
             )
             existing.update({r[1]: r for r in rows})
