@@ -153,3 +153,15 @@ def test_repeat_guests_in_one_export_become_one_guest(store, tmp_path):
     engine, file_type = _engine(store)
     engine.sync_source(_ctx(f), file_type)
     assert _count(store, guests) == 1 and _count(store, reservations) == 2
+
+
+def test_crmbridge_fetch_reservations_answers_only_for_file_sources(tmp_path):
+    from crmbridge.adapters import file as file_adapter
+
+    f = tmp_path / "export.csv"
+    f.write_text("\n".join([HEADER, ROW_ZHANG]) + "\n", encoding="utf-8")
+    other = SourceContext("ctrip", "ctrip", None)
+    assert file_adapter.crmbridge_fetch_reservations(source=other, cursor=None, full=False) is None
+    batches = list(file_adapter.crmbridge_fetch_reservations(source=_ctx(f), cursor=None, full=False))
+    assert [len(b.records) for b in batches] == [1, 0]  # the data, then the closing cursor
+    assert batches[0].records[0].guest.local_name == "张伟"
