@@ -6,11 +6,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from ..models import RecordInvalid, validate_record
+
+if TYPE_CHECKING:
+    from ..store.inbox import Inbox
+    from ..store.ledger import PushLedger
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -44,6 +48,9 @@ class SourceContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("crmbridge.source"))
     phone_region: str = "CN"  # default region for phone numbers written without +CC
     base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the config start here
+    # Set by the engine when the source runs against a store (None in unit tests):
+    inbox: Inbox | None = None  # durable, encrypted hand-over of messages seen once
+    ledger: PushLedger | None = None  # what this PMS already shows (push_alerts)
 
 
 @dataclass
@@ -60,6 +67,8 @@ class Batch(Generic[T]):
     records: list[T]
     cursor: str | None
     rejects: list[Reject] = field(default_factory=list)
+    # Inbox message ids this batch consumed: marked done in the batch's own transaction.
+    ack: list[int] = field(default_factory=list)
 
     @property
     def size(self) -> int:

@@ -82,7 +82,7 @@ def check(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     results = []
     for src in a.config.sources.values():
         try:
-            ctx, adapter = build_source(a.config, src, a.hooks)
+            ctx, adapter = build_source(a.config, src, a.hooks, a.store)
             detail = adapter.check(ctx) if adapter.check else "configuration valid"
             results.append({"source": src.name, "type": src.type, "ok": True, "detail": detail})
         except Exception as exc:
@@ -107,7 +107,7 @@ def _run_sync(
     for name in names:
         src = a.config.sources[name]
         try:
-            ctx, adapter = build_source(a.config, src, a.hooks)
+            ctx, adapter = build_source(a.config, src, a.hooks, a.store)
         except ConfigError as exc:
             err.print(f"[red]{name}: skipped:[/] {escape(str(exc))}")
             results.append(StreamResult(name, "-", "failed", Counts(), 0.0, str(exc)))

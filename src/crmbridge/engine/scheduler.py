@@ -34,7 +34,7 @@ def run_scheduler(app: Any, out: Console, stop: threading.Event | None = None) -
         if src.schedule is None:
             out.print(f"{name}: no schedule, not run by `crmbridge run` (use `crmbridge sync -s {name}`)")
             continue
-        ctx, adapter = build_source(app.config, src, app.hooks)
+        ctx, adapter = build_source(app.config, src, app.hooks, app.store)
 
         def job(ctx: Any = ctx, adapter: Any = adapter) -> None:
             for r in engine.sync_source(ctx, adapter):

@@ -7,9 +7,14 @@ import logging
 from ..adapters.base import AdapterType, SourceContext
 from ..config import Config, ConfigError, SourceConfig, project_root, validate_options
 from ..plugins import Hooks, UnknownAdapterType
+from ..store.guest_store import GuestStore
+from ..store.inbox import Inbox
+from ..store.ledger import PushLedger
 
 
-def build_source(cfg: Config, src: SourceConfig, hooks: Hooks) -> tuple[SourceContext, AdapterType]:
+def build_source(
+    cfg: Config, src: SourceConfig, hooks: Hooks, store: GuestStore | None = None
+) -> tuple[SourceContext, AdapterType]:
     try:
         adapter = hooks.adapter_type(src.type)
     except UnknownAdapterType as exc:
@@ -23,4 +28,7 @@ def build_source(cfg: Config, src: SourceConfig, hooks: Hooks) -> tuple[SourceCo
         phone_region=cfg.store.phone_region,
         base_dir=project_root(cfg.path),
     )
+    if store is not None:
+        ctx.inbox = Inbox(store.engine, store.keyring, src.name)
+        ctx.ledger = PushLedger(store.engine, store.keyring, src.name)
     return ctx, adapter

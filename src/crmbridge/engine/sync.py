@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 from ..adapters.base import STREAMS, AdapterType, Batch, SourceContext
 from ..plugins import Hooks
 from ..store.guest_store import GuestStore
+from ..store.inbox import Inbox
 from ..store.schema import sync_runs, sync_state
 from ..store.writer import BatchWriter, Counts, utcnow
 
@@ -115,6 +116,7 @@ class SyncEngine:
                     counts.fetched = batch.size
                     counts.quarantined = w.quarantine(ctx.name, stream, batch.rejects, run_id)
                     w.save_cursor(ctx.name, stream, batch.cursor)
+                    Inbox.mark_done(w.conn, batch.ack)
                     total.add(counts)
                     # The summary commits with the batch, so it is true even after a kill.
                     w.conn.execute(

@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from ..identity.keys import IdentityPolicy
 from .crypto import Keyring
 from .db import make_engine, migrate
+from .inbox import Inbox
+from .ledger import PushLedger
 from .writer import BatchWriter
 
 
@@ -41,6 +43,12 @@ class GuestStore:
         """One unit of work: everything written through the writer commits together."""
         with self.engine.begin() as conn:
             yield BatchWriter(conn, self.keyring, self.policy)
+
+    def inbox(self, source: str) -> Inbox:
+        return Inbox(self.engine, self.keyring, source)
+
+    def ledger(self, pms_source: str) -> PushLedger:
+        return PushLedger(self.engine, self.keyring, pms_source)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -214,3 +214,41 @@ guest_merges = Table(
     Column("evidence", JSON, nullable=False),
     Column("created_at", TS, nullable=False),
 )
+
+# Durable inbox: messages a source hands over exactly once (OPERA business events, which the
+# dequeue deletes; OTA pushes, acknowledged only once stored). Written and committed before
+# anything else happens; marked done in the same transaction as the data they produced.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("dedupe_key", String(200), nullable=False),
+    Column("payload_ct", LargeBinary, nullable=False),
+    Column("received_at", TS, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, done, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("processed_at", TS),
+    UniqueConstraint("source", "dedupe_key"),
+    Index("ix_inbox_source_status", "source", "status"),
+)
+
+# What has been pushed to each PMS: one slot per (target, PMS id, rule); the fingerprint of the
+# content decides whether a push is new, unchanged or a replacement.
+push_ledger = Table(
+    "push_ledger",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("pms_source", String(64), nullable=False),
+    Column("target", String(16), nullable=False),
+    Column("pms_id", String(128), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("fingerprint", HASH, nullable=False),
+    Column("external_id", String(128)),
+    Column("status", String(16), nullable=False),  # sent, uncertain, retired, failed
+    Column("detail", Text),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("pms_source", "target", "pms_id", "rule"),
+)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 08:33:01.653641
+Create Date: 2026-11-23 08:44:59.027429
 """
 
 from alembic import op
@@ -62,6 +62,37 @@ def upgrade() -> None:
     with op.batch_alter_table('guests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_guests_merged_into'), ['merged_into'], unique=False)
 
+    op.create_table('inbox',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+    sa.Column('payload_ct', sa.LargeBinary(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox')),
+    sa.UniqueConstraint('source', 'dedupe_key', name=op.f('uq_inbox_source'))
+    )
+    with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.create_index('ix_inbox_source_status', ['source', 'status'], unique=False)
+
+    op.create_table('push_ledger',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('pms_source', sa.String(length=64), nullable=False),
+    sa.Column('target', sa.String(length=16), nullable=False),
+    sa.Column('pms_id', sa.String(length=128), nullable=False),
+    sa.Column('rule', sa.String(length=64), nullable=False),
+    sa.Column('fingerprint', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('external_id', sa.String(length=128), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_push_ledger')),
+    sa.UniqueConstraint('pms_source', 'target', 'pms_id', 'rule', name=op.f('uq_push_ledger_pms_source'))
+    )
     op.create_table('quarantine',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
@@ -223,6 +254,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_quarantine_source'))
 
     op.drop_table('quarantine')
+    op.drop_table('push_ledger')
+    with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_inbox_source_status')
+
+    op.drop_table('inbox')
     with op.batch_alter_table('guests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_guests_merged_into'))
 

@@ -1,0 +1,125 @@
+"""The durable inbox: what a source handed over once is never lost.
+
+``put`` commits on its own, before the caller acknowledges anything to the sender (or, for
+OPERA, before the dequeued events are processed). A batch that consumed messages lists their
+ids in ``Batch.ack``; the engine marks them done in the batch's own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from .crypto import Keyring
+from .schema import inbox
+from .writer import utcnow
+
+
+def _col(source: str, dedupe_key: str) -> dict[str, str]:
+    # (source, dedupe_key) is the message's immutable identity, known before the insert.
+    return {"table": "inbox", "column": "payload_ct", "row_id": f"{source}|{dedupe_key}"}
+
+
+@dataclass
+class InboxMessage:
+    id: int
+    kind: str
+    dedupe_key: str
+    payload: str
+    attempts: int
+
+
+@dataclass
+class Inbox:
+    engine: Engine
+    keyring: Keyring
+    source: str
+
+    def put(self, messages: Iterable[tuple[str, str, str]]) -> list[int]:
+        """Store (kind, dedupe_key, payload) messages; a key seen before is not stored twice.
+
+        Returns the ids of the messages, new or already present, in order."""
+        msgs = list(messages)
+        if not msgs:
+            return []
+        with self.engine.begin() as conn:
+            keys = [k for _, k, _ in msgs]
+            existing = dict(
+                conn.execute(
+                    select(inbox.c.dedupe_key, inbox.c.id).where(
+                        inbox.c.source == self.source, inbox.c.dedupe_key.in_(keys)
+                    )
+                ).all()
+            )
+            now = utcnow()
+            # One insert per new message, in arrival order: the serial id is the processing order.
+            for kind, key, payload in msgs:
+                if key in existing:
+                    continue
+                existing[key] = conn.execute(
+                    insert(inbox).values(
+                        source=self.source,
+                        kind=kind,
+                        dedupe_key=key,
+                        payload_ct=self.keyring.encrypt(payload, **_col(self.source, key)),
+                        received_at=now,
+                        status="pending",
+                        attempts=0,
+                    )
+                ).inserted_primary_key[0]
+        return [existing[k] for k in keys]
+
+    def pending(self, kinds: Sequence[str] | None = None, limit: int = 1000) -> list[InboxMessage]:
+        q = (
+            select(inbox)
+            .where(inbox.c.source == self.source, inbox.c.status == "pending")
+            .order_by(inbox.c.id)
+            .limit(limit)
+        )
+        if kinds:
+            q = q.where(inbox.c.kind.in_(list(kinds)))
+        with self.engine.connect() as conn:
+            return [self._message(r) for r in conn.execute(q)]
+
+    def _message(self, r: Any) -> InboxMessage:
+        payload = self.keyring.decrypt(bytes(r.payload_ct), **_col(self.source, r.dedupe_key))
+        return InboxMessage(r.id, r.kind, r.dedupe_key, payload, r.attempts)
+
+    def get(self, message_id: int) -> tuple[str, InboxMessage]:
+        """(status, message) of one message."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(inbox).where(inbox.c.id == message_id)).one()
+        return r.status, self._message(r)
+
+    @staticmethod
+    def mark_done(conn: Connection, ids: Sequence[int]) -> None:
+        """Called by the engine inside the transaction that wrote the messages' data."""
+        if ids:
+            conn.execute(
+                update(inbox).where(inbox.c.id.in_(list(ids))).values(status="done", processed_at=utcnow())
+            )
+
+    def mark_failed(self, message_id: int, error: str, *, give_up: bool = False) -> None:
+        """Record a processing failure; the message stays pending for retry unless give_up."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(inbox)
+                .where(inbox.c.id == message_id)
+                .values(
+                    attempts=inbox.c.attempts + 1,
+                    last_error=error[:2000],
+                    status="failed" if give_up else "pending",
+                )
+            )
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(inbox.c.status, func.count())
+                .where(inbox.c.source == self.source)
+                .group_by(inbox.c.status)
+            )
+            return {status: n for status, n in rows}
