@@ -9,16 +9,23 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from sqlalchemy import create_engine, func, select
 
+from crmbridge.adapters.base import DemoSource
+from crmbridge.cli.demo import run_demo
+from crmbridge.hookspecs import hookimpl
+from crmbridge.plugins import load_plugins
 from crmbridge.store.schema import reservations, sync_runs
 from crmbridge.synthetic import generate_rows, write_csv
 
 from .conftest import REPO
-from .test_plugins import make_dist
+from .test_plugins import MemoryAdapter, make_dist
 
 
 def cli(*args: str, cwd: Path, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -162,3 +169,31 @@ def test_sigkill_mid_import_then_rerun_ends_with_every_row_once(tmp_path, db_url
     eng.dispose()
     assert total == distinct == n
     assert statuses == ["interrupted", "ok"]
+
+
+class DemoPlugin(MemoryAdapter):
+    """Offers one demo source whose 'simulator' records being started and stopped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+
+    @contextmanager
+    def _simulator(self) -> Iterator[None]:
+        self.events.append("started")
+        yield
+        self.events.append("stopped")
+
+    @hookimpl
+    def crmbridge_demo_sources(self, workdir):
+        return [DemoSource("memory_pms", self.TYPE, {"hotel_code": "CTU01"}, self._simulator())]
+
+
+def test_demo_syncs_the_sources_plugins_offer_inside_their_simulators(tmp_path):
+    plugin = DemoPlugin()
+    console = Console(record=True, width=200)
+    run_demo(tmp_path / "demo", console, hooks=load_plugins(extra=[plugin]))
+    text = console.export_text()
+    assert plugin.events == ["started", "stopped"]
+    assert "synced memory_pms/stays: 1 fetched, 1 new" in text
+    assert "synced legacy_pms/reservations" in text and "quarantined" in text

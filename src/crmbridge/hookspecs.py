@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from .adapters.base import AdapterType, Batch, PushResult, SourceContext
+    from pathlib import Path
+
+    from .adapters.base import AdapterType, Batch, DemoSource, PushResult, SourceContext
     from .models import Alert, FolioLine, GuestProfile, Reservation, Stay
 
 hookspec = pluggy.HookspecMarker("crmbridge")
@@ -91,4 +93,16 @@ def crmbridge_push_alerts(source: SourceContext, alerts: list[Alert]) -> list[Pu
 
     Must be idempotent: pushing an alert whose fingerprint the PMS already holds is a no-op
     reported as ``PushResult(status="unchanged")``. Answer only for your own adapter types.
+    """
+
+
+@hookspec
+def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
+    """Offer sources for ``crmbridge demo``, each with the simulator it needs.
+
+    Return ``DemoSource(name, type, options, simulator)`` objects: ``options`` is the
+    ``[sources.NAME]`` table the demo uses (validated by your config model), ``simulator`` a
+    context manager the demo enters before syncing and leaves afterwards (start a loopback
+    server there; bind to 127.0.0.1 and port 0). ``workdir`` is the demo's scratch folder.
+    The demo must stay offline and finish in seconds.
     """

@@ -12,12 +12,13 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
-from .adapters.base import AdapterType, Batch, PushResult, SourceContext, Stream
+from .adapters.base import AdapterType, Batch, DemoSource, PushResult, SourceContext, Stream
 from .models import Alert
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,9 @@ class Hooks:
         hook = getattr(self.pm.hook, f"crmbridge_fetch_{stream}")
         result = hook(source=source, cursor=cursor, full=full)
         return iter(()) if result is None else result
+
+    def demo_sources(self, workdir: Path) -> list[DemoSource]:
+        return [d for part in self.pm.hook.crmbridge_demo_sources(workdir=workdir) for d in part or ()]
 
     def push_alerts(self, source: SourceContext, alerts: list[Alert]) -> list[PushResult]:
         result = self.pm.hook.crmbridge_push_alerts(source=source, alerts=alerts)

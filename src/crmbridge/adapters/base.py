@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -95,3 +96,13 @@ def validate_into(
         batch.records.append(validate_record(model, data, context=context))
     except RecordInvalid as exc:
         batch.rejects.append(Reject(exc.source_id, str(exc), raw))
+
+
+@dataclass
+class DemoSource:
+    """A source `crmbridge demo` can sync, with the loopback simulator it needs."""
+
+    name: str
+    type: str
+    options: dict[str, Any]
+    simulator: AbstractContextManager[Any] | None = None

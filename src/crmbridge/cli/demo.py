@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from ..adapters.base import SourceContext
+from ..adapters.base import AdapterType, DemoSource, SourceContext
 from ..adapters.file import FileConfig
 from ..engine.sync import SyncEngine
-from ..plugins import load_plugins
+from ..plugins import Hooks, load_plugins
 from ..store.crypto import Keyring
 from ..store.guest_store import GuestStore
 from ..store.reader import load_guests, store_counts
@@ -62,14 +63,39 @@ def _exports(workdir: Path) -> tuple[Path, Path]:
     return pms, group
 
 
-def run_demo(workdir: Path, out: Console) -> None:
+def _sync(engine: SyncEngine, ctx: SourceContext, atype: AdapterType, out: Console) -> None:
+    for r in engine.sync_source(ctx, atype):
+        c = r.counts
+        out.print(
+            f"  synced {ctx.name}/{r.stream}: {c.fetched} fetched, {c.inserted} new, "
+            f"{c.unchanged} unchanged, {c.quarantined} quarantined ({r.status})"
+        )
+
+
+def _sync_plugin_demos(
+    engine: SyncEngine, hooks: Hooks, store: GuestStore, workdir: Path, out: Console
+) -> None:
+    """Sources that installed plugins offer, each synced against its own loopback simulator."""
+    demos: list[DemoSource] = hooks.demo_sources(workdir)
+    with ExitStack() as stack:
+        for demo in demos:
+            atype = hooks.adapter_type(demo.type)
+            settings = atype.config_model.model_validate(demo.options)
+            if demo.simulator is not None:
+                stack.enter_context(demo.simulator)
+            ctx = SourceContext(demo.name, demo.type, settings, base_dir=workdir)
+            ctx.inbox, ctx.ledger = store.inbox(demo.name), store.ledger(demo.name)
+            _sync(engine, ctx, atype, out)
+
+
+def run_demo(workdir: Path, out: Console, hooks: Hooks | None = None) -> None:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     keyring = Keyring.generate("demo")
     keyring.write(workdir / "demo.key")
     store = GuestStore.open(f"sqlite:///{workdir / 'demo.db'}", keyring)
-    hooks = load_plugins()
+    hooks = hooks or load_plugins()
     file_type = hooks.adapter_type("file")
     pms, group = _exports(workdir)
     out.print(
@@ -79,12 +105,8 @@ def run_demo(workdir: Path, out: Console) -> None:
     engine = SyncEngine(store, hooks)
     for name, path in (("legacy_pms", pms), ("group_sales", group)):
         ctx = SourceContext(name, "file", FileConfig(path=str(path.resolve())), base_dir=workdir)
-        for r in engine.sync_source(ctx, file_type):
-            c = r.counts
-            out.print(
-                f"  synced {name}/{r.stream}: {c.fetched} fetched, {c.inserted} new, "
-                f"{c.unchanged} unchanged, {c.quarantined} quarantined ({r.status})"
-            )
+        _sync(engine, ctx, file_type, out)
+    _sync_plugin_demos(engine, hooks, store, workdir, out)
     with store.engine.connect() as conn:
         counts = store_counts(conn)
         views = load_guests(conn, keyring)
