@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
+import json
+
+import pytest
 from sqlalchemy import select
 
-from crmbridge.adapters.base import AdapterConfig, AdapterType, Batch
+from crmbridge.adapters.base import (
+    AdapterConfig,
+    AdapterType,
+    Batch,
+    PushReply,
+    PushRequest,
+    SourceContext,
+)
 from crmbridge.engine.sync import SyncEngine
 from crmbridge.hookspecs import hookimpl
 from crmbridge.models import Alert, GuestProfile
@@ -111,3 +122,38 @@ def test_ledger_keeps_one_slot_per_target_and_rule(store):
 
 def test_guest_profile_model_is_importable_for_plugins():
     assert GuestProfile.model_fields["local_name"]
+
+
+class EchoPush:
+    """A push adapter: a shared-secret header, one message per request, a JSON reply."""
+
+    class Config(AdapterConfig):
+        path: str = "/push/echo"
+
+    @hookimpl
+    def crmbridge_adapter_types(self):
+        return [AdapterType("echo", self.Config, frozenset({"receive", "reservations"}))]
+
+    @hookimpl
+    def crmbridge_receive(self, source, request):
+        if source.type != "echo":
+            return None
+        if not hmac.compare_digest(request.headers.get("x-token", ""), "s3cret"):
+            return PushReply(401, b'{"ok": false, "error": "bad token"}', "application/json")
+        order = json.loads(request.body)
+        ids = source.inbox.put([("order", order["order_id"], request.body.decode())])
+        return PushReply(200, b'{"ok": true}', "application/json", accepted=ids)
+
+
+def test_receive_hook_commits_to_the_inbox_before_replying_and_refuses_a_bad_token(store):
+    hooks = load_plugins(extra=[EchoPush()])
+    ctx = SourceContext("ota_push", "echo", EchoPush.Config(), inbox=store.inbox("ota_push"))
+    body = json.dumps({"order_id": "CT-20261123-01", "guest": "李娜"}, ensure_ascii=False).encode()
+    bad = hooks.receive(ctx, PushRequest("POST", "/push/echo", {"x-token": "guess"}, body))
+    assert bad.status == 401 and ctx.inbox.counts() == {}
+    ok = hooks.receive(ctx, PushRequest("POST", "/push/echo", {"x-token": "s3cret"}, body))
+    again = hooks.receive(ctx, PushRequest("POST", "/push/echo", {"x-token": "s3cret"}, body))
+    assert ok.status == 200 and ok.accepted == again.accepted
+    assert ctx.inbox.counts() == {"pending": 1}
+    with pytest.raises(LookupError, match="does not receive pushes"):
+        hooks.receive(SourceContext("legacy", "file", None), PushRequest("POST", "/", {}, b""))

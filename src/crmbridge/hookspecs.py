@@ -19,7 +19,15 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .adapters.base import AdapterType, Batch, DemoSource, PushResult, SourceContext
+    from .adapters.base import (
+        AdapterType,
+        Batch,
+        DemoSource,
+        PushReply,
+        PushRequest,
+        PushResult,
+        SourceContext,
+    )
     from .models import Alert, FolioLine, GuestProfile, Reservation, Stay
 
 hookspec = pluggy.HookspecMarker("crmbridge")
@@ -105,4 +113,20 @@ def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
     context manager the demo enters before syncing and leaves afterwards (start a loopback
     server there; bind to 127.0.0.1 and port 0). ``workdir`` is the demo's scratch folder.
     The demo must stay offline and finish in seconds.
+    """
+
+
+@hookspec(firstresult=True)
+def crmbridge_receive(source: SourceContext, request: PushRequest) -> PushReply | None:
+    """Answer one HTTP request that a push source (Ctrip, Fliggy direct connect) sent.
+
+    Called by the receiver for sources whose adapter type lists the ``receive`` capability
+    and whose config has a ``path``. Authenticate the request (constant-time comparison),
+    parse it safely (no entity expansion, no external DTDs) and, for an accepted message,
+    ``source.inbox.put(...)`` it **before** returning: ``put`` commits, so the sender is
+    only told "success" once the message is durable. Return the reply in the sender's own
+    protocol (``PushReply(status, body, content_type, accepted=inbox ids)``); bad input or a
+    wrong credential is an error reply, never an exception. The receiver then runs the
+    source's fetch hooks, which turn pending inbox messages into records and list their ids
+    in ``Batch.ack``. Return ``None`` when ``source.type`` is not yours.
     """

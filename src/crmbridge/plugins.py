@@ -18,7 +18,16 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .adapters.base import AdapterType, Batch, DemoSource, PushResult, SourceContext, Stream
+from .adapters.base import (
+    AdapterType,
+    Batch,
+    DemoSource,
+    PushReply,
+    PushRequest,
+    PushResult,
+    SourceContext,
+    Stream,
+)
 from .models import Alert
 
 log = logging.getLogger(__name__)
@@ -80,6 +89,12 @@ class Hooks:
 
     def demo_sources(self, workdir: Path) -> list[DemoSource]:
         return [d for part in self.pm.hook.crmbridge_demo_sources(workdir=workdir) for d in part or ()]
+
+    def receive(self, source: SourceContext, request: PushRequest) -> PushReply:
+        reply = self.pm.hook.crmbridge_receive(source=source, request=request)
+        if reply is None:
+            raise UnknownAdapterType(f"source {source.name!r} ({source.type}) does not receive pushes")
+        return reply
 
     def push_alerts(self, source: SourceContext, alerts: list[Alert]) -> list[PushResult]:
         result = self.pm.hook.crmbridge_push_alerts(source=source, alerts=alerts)

@@ -98,6 +98,27 @@ def validate_into(
         batch.rejects.append(Reject(exc.source_id, str(exc), raw))
 
 
+@dataclass(frozen=True)
+class PushRequest:
+    """One HTTP request a push source (an OTA) sent to the receiver, size-limited already."""
+
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    client: str = ""  # peer address, for logs
+
+
+@dataclass
+class PushReply:
+    """What the receiver answers. `accepted` lists the inbox ids committed for this request."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/xml; charset=utf-8"
+    accepted: list[int] = field(default_factory=list)
+
+
 @dataclass
 class DemoSource:
     """A source `crmbridge demo` can sync, with the loopback simulator it needs."""
