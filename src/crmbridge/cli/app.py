@@ -24,6 +24,7 @@ from ..store.crypto import Keyring
 from ..store.reader import load_guests, source_status
 from ..store.schema import guests as guests_table
 from ..store.writer import Counts
+from .alerts import alerts_app, segments_command
 from .context import err, fail, is_tty, open_app
 
 app = typer.Typer(
@@ -236,6 +237,9 @@ def run(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     a = open_app(config)
     run_scheduler(a, out)
 
+
+app.add_typer(alerts_app, name="alerts")
+app.command("segments")(segments_command)
 
 guests_app = typer.Typer(
     help="Guest profiles (PII masked).", invoke_without_command=True, pretty_exceptions_show_locals=False
