@@ -273,6 +273,7 @@ def run_prearrival(
     from ..engine.sources import build_source  # engine imports plugins, which import insights
 
     day = today or hotel_today(cfg)
+    enabled_rules(hooks, cfg.alerts or AlertsConfig())  # a config mistake is an error even with no PMS
     out = []
     for name in pms_sources(cfg, hooks):
         alerts, segs = cfg.alerts or AlertsConfig(), cfg.segments or SegmentsConfig()
