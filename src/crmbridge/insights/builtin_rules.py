@@ -127,6 +127,8 @@ class Dietary(AlertRule):
         for p in data.guest.preferences:
             take(p)
         for v in [data.arrival, *data.guest.visits]:
+            if not v.special_requests:
+                continue
             text = " ".join(v.special_requests).lower()
             for word, code in settings.keywords.items():
                 if word.lower() in text:

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, select
 
 from ..store.crypto import Keyring
 from ..store.reader import ProfileRecord, _decrypt_record
@@ -82,6 +83,8 @@ class GuestFacts:
     visits: list[Visit] = field(default_factory=list)
     feedback: list[FeedbackFact] = field(default_factory=list)
     segment: Segment | None = None  # set by the pre-arrival job before the rules run
+    # Rules ask the same questions; facts do not change while they run.
+    _past: dict[date, list[Visit]] = field(default_factory=dict, repr=False)
 
     def value(self, key: str) -> Any:
         """Most recently observed non-empty value of a profile field, across sources."""
@@ -101,7 +104,7 @@ class GuestFacts:
                 out.append({**item, "_source": r.source})
         return out
 
-    @property
+    @cached_property
     def preferences(self) -> list[PreferenceFact]:
         seen: dict[tuple[str, str], PreferenceFact] = {}
         for p in self.attributes("preferences"):
@@ -121,12 +124,15 @@ class GuestFacts:
 
     def past_stays(self, before: date) -> list[Visit]:
         """Completed stays that ended on or before `before`, one per physical stay."""
+        if before in self._past:
+            return self._past[before]
         stays: dict[tuple[str, date, date], Visit] = {}
         for v in self.visits:
             if v.status in CANCELLED or v.departure > before:
                 continue
             stays.setdefault(v.stay_key, v)
-        return sorted(stays.values(), key=lambda v: v.arrival)
+        self._past[before] = sorted(stays.values(), key=lambda v: v.arrival)
+        return self._past[before]
 
 
 def _visit(r: Any, keyring: Keyring) -> Visit:
@@ -162,16 +168,13 @@ def load_facts(conn: Connection, keyring: Keyring, guest_ids: Iterable[str]) -> 
             gid = record_guest[r.guest_record_id]
             facts[gid].visits.append(_visit(r, keyring))
             keys[(r.source, r.source_id)] = gid
-    by_id = sorted(keys)
-    for i in range(0, len(by_id), CHUNK):
-        part = by_id[i : i + CHUNK]
-        cond = or_(
-            *(
-                and_(feedback.c.reservation_source == s, feedback.c.reservation_source_id == sid)
-                for s, sid in part
-            )
-        )
-        for f in conn.execute(select(feedback).where(cond)):
+    # Filter on the id alone (indexed) and check the source in Python: a long OR of pairs
+    # costs more to build than to run.
+    res_ids = sorted({sid for _, sid in keys})
+    for part in _chunks(res_ids):
+        for f in conn.execute(select(feedback).where(feedback.c.reservation_source_id.in_(part))):
+            if (f.reservation_source, f.reservation_source_id) not in keys:
+                continue
             gid = keys[(f.reservation_source, f.reservation_source_id)]
             facts[gid].feedback.append(
                 FeedbackFact(
