@@ -114,8 +114,11 @@ def error_from(body: Mapping[str, Any], method: str = "") -> TopError:
     except (TypeError, ValueError):
         code = 0
     cls = _ERRORS.get(code, TopError)
-    if cls is TopError and "limited-by" in str(body.get("sub_code", "")):
+    sub_code = str(body.get("sub_code", "") or "")
+    if cls is TopError and "limited-by" in sub_code:
         cls = RateLimited
+    elif cls is TopError and sub_code.startswith(("isv.invalid-parameter", "isv.missing-parameter")):
+        cls = InvalidArguments
     return cls(
         code,
         str(body.get("msg", "")),
