@@ -23,7 +23,7 @@ from typing import Any
 from lxml import etree
 
 from crmbridge.adapters.base import Batch, PushReply, PushRequest, Reject, SourceContext, validate_into
-from crmbridge.models import Reservation, ReservationStatus
+from crmbridge.models import RecordInvalid, Reservation, ReservationStatus, validate_record
 
 from .mapping import Unmappable, map_booking
 
@@ -121,6 +121,17 @@ def _query_status(ctx: SourceContext, tid: str) -> PushReply:
     return result(OK, "success", TaoBaoOrderId=tid, OrderId=f"FZ{book[1].id}", Status=status)
 
 
+def _check_booking(ctx: SourceContext, data: dict[str, Any]) -> None:
+    """Refuse a booking that could never become a reservation, before telling Fliggy it is taken."""
+    try:
+        mapped = map_booking(
+            data, source=ctx.name, status=ReservationStatus.PENDING, updated_at=datetime.now(UTC).isoformat()
+        )
+        validate_record(Reservation, mapped, context={"phone_region": ctx.phone_region})
+    except (Unmappable, RecordInvalid) as exc:
+        raise BadRequest(BAD_REQUEST, str(exc)) from None
+
+
 def receive(ctx: SourceContext, request: PushRequest) -> PushReply:
     """Answer one direct-connect request; never raises for what the sender got wrong."""
     cfg = ctx.settings
@@ -152,8 +163,8 @@ def receive(ctx: SourceContext, request: PushRequest) -> PushReply:
             and data.get("TaoBaoHotelId") not in cfg.hotel_ids
         ):
             raise BadRequest(BAD_REQUEST, "unknown hotel")
-        if kind == BOOK and not (data.get("CheckIn") and data.get("CheckOut")):
-            raise BadRequest(BAD_REQUEST, "CheckIn and CheckOut are required")
+        if kind == BOOK:
+            _check_booking(ctx, data)
     except BadRequest as exc:
         return result(exc.code, str(exc))
     try:
