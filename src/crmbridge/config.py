@@ -55,6 +55,17 @@ class StoreConfig(BaseModel):
     match_on_documents: bool = False
 
 
+class ReceiverConfig(BaseModel):
+    """`[receiver]`: the HTTP endpoint push sources (Ctrip, Fliggy direct connect) call."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # OTA messages are a few KiB; anything near this is a mistake or an attack.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    retry_seconds: float = Field(default=60.0, gt=0, description="how often failed messages are retried")
+
+
 @dataclass
 class SourceConfig:
     name: str
@@ -69,6 +80,7 @@ class Config:
     store: StoreConfig
     sources: dict[str, SourceConfig] = field(default_factory=dict)
     timezone: str = "Asia/Shanghai"
+    receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
 
 
 def resolve_secret(value: str, *, path: Path, where: str) -> str:
@@ -116,7 +128,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"is not valid TOML: {exc}") from None
-    unknown = set(data) - {"store", "sources", "timezone"}
+    unknown = set(data) - {"store", "sources", "timezone", "receiver"}
     if unknown:
         raise ConfigError(path, "", f"unknown top-level tables: {', '.join(sorted(unknown))}")
     store_table = dict(data.get("store", {}))
@@ -129,7 +141,11 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     if store.key_file is not None and not store.key_file.is_absolute():
         store.key_file = project_root(path) / store.key_file
     store.url = _relative_sqlite(store.url, path)
-    cfg = Config(path=path, store=store, timezone=data.get("timezone", "Asia/Shanghai"))
+    try:
+        receiver = ReceiverConfig.model_validate(data.get("receiver", {}))
+    except ValidationError as exc:
+        raise ConfigError(path, "receiver", _pydantic_problem(exc)) from None
+    cfg = Config(path=path, store=store, timezone=data.get("timezone", "Asia/Shanghai"), receiver=receiver)
     for name, table in (data.get("sources") or {}).items():
         where = f"sources.{name}"
         if not isinstance(table, dict) or "type" not in table:
