@@ -51,6 +51,14 @@ def settings(sim: TopGatewaySimulator, **over: Any) -> FliggyConfig:
 
 
 @pytest.fixture
+def sqlite_store(tmp_path, keyring) -> Iterator[GuestStore]:
+    """For tests of what never reaches the store (refused input): one backend is enough."""
+    s = GuestStore.open(f"sqlite:///{tmp_path / 'refusals.db'}", keyring)
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def hooks() -> Hooks:
     return load_plugins()
 

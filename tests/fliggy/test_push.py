@@ -68,6 +68,11 @@ def ctx(store) -> SourceContext:
     return source(store, PUSH, "fliggy_push")
 
 
+@pytest.fixture
+def refusing(sqlite_store) -> SourceContext:
+    return source(sqlite_store, PUSH, "fliggy_push")
+
+
 def test_a_booking_is_in_the_inbox_when_the_reply_says_success_and_then_lands(store, hooks, ctx):
     reply, res = send(hooks, ctx, book_xml())
     assert res["ResultCode"] == "0" and res["OrderId"].startswith("FZ") and reply.accepted
@@ -80,10 +85,10 @@ def test_a_booking_is_in_the_inbox_when_the_reply_says_success_and_then_lands(st
 
 
 @pytest.mark.parametrize("who", [("intruder", PASSWORD), (USER, "guess"), ("", "")])
-def test_wrong_credentials_are_refused_and_nothing_is_stored(store, hooks, ctx, who):
-    reply, res = send(hooks, ctx, book_xml(auth=auth(*who)))
+def test_wrong_credentials_are_refused_and_nothing_is_stored(hooks, refusing, who):
+    reply, res = send(hooks, refusing, book_xml(auth=auth(*who)))
     assert res["ResultCode"] == "-100" and res["Message"] == "authentication failed"
-    assert not reply.accepted and ctx.inbox.counts() == {}
+    assert not reply.accepted and refusing.inbox.counts() == {}
 
 
 def test_a_repeated_booking_is_stored_once_and_answered_alike(store, hooks, ctx):
@@ -127,9 +132,9 @@ def test_a_prepaid_booking_is_pending_until_payment_and_query_status_follows(sto
     assert send(hooks, ctx, small("QueryStatusRQ"))[1]["Status"] == "4"  # cancelled
 
 
-def test_query_status_of_an_unknown_order_is_not_found_and_stores_nothing(store, hooks, ctx):
-    reply, res = send(hooks, ctx, small("QueryStatusRQ", tid=3199999999999))
-    assert res["ResultCode"] == "-302" and not reply.accepted and ctx.inbox.counts() == {}
+def test_query_status_of_an_unknown_order_is_not_found_and_stores_nothing(hooks, refusing):
+    reply, res = send(hooks, refusing, small("QueryStatusRQ", tid=3199999999999))
+    assert res["ResultCode"] == "-302" and not reply.accepted and refusing.inbox.counts() == {}
 
 
 BOMB = b"""<?xml version="1.0"?>
@@ -151,12 +156,10 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passw
     ],
     ids=["truncated", "empty", "xml-bomb", "external-entity", "oversized"],
 )
-def test_unsafe_or_unreadable_xml_is_refused_without_touching_the_inbox(
-    store, hooks, ctx, body, code, message
-):
-    reply, res = send(hooks, ctx, body)
+def test_unsafe_or_unreadable_xml_is_refused_without_touching_the_inbox(hooks, refusing, body, code, message):
+    reply, res = send(hooks, refusing, body)
     assert res["ResultCode"] == code and message in res["Message"]
-    assert not reply.accepted and ctx.inbox.counts() == {}
+    assert not reply.accepted and refusing.inbox.counts() == {}
 
 
 @pytest.mark.parametrize(
@@ -169,13 +172,13 @@ def test_unsafe_or_unreadable_xml_is_refused_without_touching_the_inbox(
     ],
     ids=["validate-rq", "bad-order-id", "unknown-hotel", "impossible-date"],
 )
-def test_bad_requests_get_an_error_result_and_nothing_is_stored(store, hooks, ctx, body, message):
-    reply, res = send(hooks, ctx, body)
+def test_bad_requests_get_an_error_result_and_nothing_is_stored(hooks, refusing, body, message):
+    reply, res = send(hooks, refusing, body)
     assert res["ResultCode"] == "-400" and message in res["Message"]
-    assert not reply.accepted and ctx.inbox.counts() == {}
+    assert not reply.accepted and refusing.inbox.counts() == {}
 
 
-def test_the_inbox_never_holds_the_credentials(store, hooks, ctx):
+def test_the_inbox_never_holds_the_credentials(hooks, ctx):
     send(hooks, ctx, book_xml())
     [msg] = ctx.inbox.pending()
     assert PASSWORD not in msg.payload and USER not in msg.payload and "欧阳子涵" in msg.payload
@@ -188,9 +191,9 @@ def test_a_store_failure_is_a_retryable_system_error_not_an_exception(hooks, key
     assert res["ResultCode"] == "-998" and not reply.accepted
 
 
-def test_only_post_is_accepted(store, hooks, ctx):
-    reply, _ = send(hooks, ctx, b"", method="GET")
-    assert reply.status == 405 and ctx.inbox.counts() == {}
+def test_only_post_is_accepted(hooks, refusing):
+    reply, _ = send(hooks, refusing, b"", method="GET")
+    assert reply.status == 405 and refusing.inbox.counts() == {}
 
 
 @pytest.mark.parametrize(
