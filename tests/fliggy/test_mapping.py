@@ -98,7 +98,12 @@ def test_plain_and_wrapped_lists_are_both_read():
 
 @pytest.mark.parametrize(
     ("over", "field"),
-    [({"tid": None}, "tid"), ({"tid": "abc"}, "tid"), ({"trade_status": "LOST"}, "trade_status")],
+    [
+        ({"tid": None}, "tid"),
+        ({"tid": "abc"}, "tid"),
+        ({"hid": None}, "hid"),
+        ({"trade_status": "LOST"}, "trade_status"),
+    ],
 )
 def test_unmappable_orders_name_the_field_not_the_value(over, field):
     with pytest.raises(Unmappable) as info:

@@ -169,8 +169,9 @@ def test_unsafe_or_unreadable_xml_is_refused_without_touching_the_inbox(hooks, r
         (small("CancelRQ", tid="ABC"), "TaoBaoOrderId"),  # type: ignore[arg-type]
         (book_xml(hotel="SH99"), "unknown hotel"),
         (book_xml(checkin="2026-02-30"), "arrival"),
+        (book_xml(hotel="").replace(b"<TaoBaoHotelId>5001</TaoBaoHotelId>", b""), "HotelId: missing"),
     ],
-    ids=["validate-rq", "bad-order-id", "unknown-hotel", "impossible-date"],
+    ids=["validate-rq", "bad-order-id", "unknown-hotel", "impossible-date", "no-hotel"],
 )
 def test_bad_requests_get_an_error_result_and_nothing_is_stored(hooks, refusing, body, message):
     reply, res = send(hooks, refusing, body)

@@ -130,6 +130,8 @@ def map_order(order: Mapping[str, Any], *, source: str) -> dict[str, Any]:
     that is not fen); dates and names are left to the canonical model's validation.
     """
     tid = order_id(order)
+    if order.get("hid") in (None, ""):
+        raise Unmappable("hid: missing")
     status_word = str(order.get("trade_status") or "")
     if status_word not in TRADE_STATUS:
         raise Unmappable("trade_status: not a Fliggy trade status")
@@ -177,6 +179,8 @@ def map_booking(
     tid = str(book.get("TaoBaoOrderId") or "").strip()
     if not tid.isdigit():
         raise Unmappable("TaoBaoOrderId: missing or not a Fliggy order id")
+    if not (book.get("HotelId") or book.get("TaoBaoHotelId")):
+        raise Unmappable("HotelId: missing")
     currency = str(book.get("Currency") or "CNY").strip().upper()
     res: dict[str, Any] = {
         "source": source,
