@@ -223,3 +223,22 @@ def test_a_stored_booking_that_cannot_be_mapped_is_quarantined_and_acknowledged(
     with store.engine.connect() as c:
         [q] = c.execute(select(quarantine)).all()
     assert q.source_id == "3100000000009" and "TotalPrice: not an amount in fen" in q.reason
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("李😀娜", {"local_name": "李😀娜"}),
+        ("NGUYEN/THI 🌸", {"surname": "NGUYEN", "given_name": "THI 🌸"}),
+        ("Z" * 400 + "/" + "Q" * 400, {"surname": "Z" * 400, "given_name": "Q" * 400}),
+    ],
+    ids=["cjk-emoji", "latin-emoji", "very-long"],
+)
+def test_emoji_and_very_long_names_are_kept_whole(store, hooks, ctx, keyring, name, expected):
+    body = book_xml().replace("<Name>欧阳子涵</Name>".encode(), f"<Name>{name}</Name>".encode(), 1)
+    assert send(hooks, ctx, body)[1]["ResultCode"] == "0"
+    sync(store, hooks, ctx)
+    with store.engine.connect() as c:
+        [guest] = load_guests(c, keyring)
+    values = guest.records[0].values
+    assert {k: values.get(k) for k in expected} == expected

@@ -102,8 +102,8 @@ def _phones(raw: Any) -> list[dict[str, str]]:
 
 
 def _guest(
-    source: str, order_id: str, names: list[str], contact: Any, phone: Any, email: Any, ts: Any
-) -> dict:
+    source: str, order_id: str, names: list[Any], contact: Any, phone: Any, email: Any, ts: Any
+) -> dict[str, Any]:
     guest: dict[str, Any] = {"source": source, "source_id": f"order:{order_id}", "updated_at": ts}
     primary = next((n for n in names if isinstance(n, str) and n.strip()), None)
     if primary is None and isinstance(contact, str):
