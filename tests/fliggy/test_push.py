@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -15,6 +18,7 @@ from crmbridge.store.inbox import Inbox
 from crmbridge.store.reader import load_guests
 from crmbridge.store.schema import quarantine
 
+from ..conftest import REPO
 from .conftest import source, stored, sync
 
 USER, PASSWORD = "fliggy-cm", "pw-invented-不真实"
@@ -242,3 +246,37 @@ def test_emoji_and_very_long_names_are_kept_whole(store, hooks, ctx, keyring, na
         [guest] = load_guests(c, keyring)
     values = guest.records[0].values
     assert {k: values.get(k) for k in expected} == expected
+
+
+KILLED_AFTER_RECEIVE = """
+import os, signal, sys
+from crmbridge.adapters.base import PushRequest
+from crmbridge.plugins import load_plugins
+from crmbridge.store.crypto import Keyring
+from crmbridge.store.guest_store import GuestStore
+from crmbridge_fliggy.adapter import FliggyConfig
+from tests.fliggy.conftest import source
+from tests.fliggy.test_push import PUSH, book_xml
+
+store = GuestStore.open(sys.argv[1], Keyring.from_json(sys.stdin.read(), origin="test"), upgrade=False)
+reply = load_plugins().receive(source(store, PUSH, "fliggy_push"), PushRequest("POST", "/", {}, book_xml()))
+print(reply.body.decode(), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # dies after the reply, before any processing
+"""
+
+
+def test_a_booking_acknowledged_just_before_the_process_is_killed_is_not_lost(
+    store, hooks, ctx, db_url, keyring
+):
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_RECEIVE, db_url],
+        input=keyring.to_json(),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert proc.returncode == -signal.SIGKILL and "<ResultCode>0</ResultCode>" in proc.stdout
+    assert ctx.inbox.counts() == {"pending": 1}
+    r = sync(store, hooks, ctx)
+    assert r.counts.inserted == 1 and ctx.inbox.counts() == {"done": 1}
