@@ -218,8 +218,8 @@ def test_the_first_guest_in_han_characters_or_pinyin_names_the_profile(
 
 
 def test_a_stored_booking_that_cannot_be_mapped_is_quarantined_and_acknowledged(store, hooks, ctx):
-    fields = {"TaoBaoOrderId": "3100000000009", "CheckIn": "2026-12-24", "CheckOut": "2026-12-25",
-              "TotalPrice": "638.5", "guests": ["王芳"]}  # fmt: skip
+    fields = {"TaoBaoOrderId": "3100000000009", "HotelId": "HZ01", "CheckIn": "2026-12-24",
+              "CheckOut": "2026-12-25", "TotalPrice": "638.5", "guests": ["王芳"]}  # fmt: skip
     payload = json.dumps({"kind": "BookRQ", "received_at": "2026-11-23T01:00:00+00:00", "fields": fields})
     ctx.inbox.put([("fliggy.BookRQ", "BookRQ:3100000000009", payload)])
     r = sync(store, hooks, ctx)
