@@ -55,7 +55,7 @@ def test_a_wrong_password_over_http_is_refused_and_nothing_is_stored(store, rece
     assert store.inbox("fliggy_push").counts() == {} and count_reservations(store, "fliggy_push") == 0
 
 
-def test_a_pull_only_fliggy_source_gets_no_receiver_route(store, hooks):
+def test_a_pull_only_fliggy_source_gets_no_receiver_route(sqlite_store, hooks):
     cfg = Config(path=Path("crmbridge.toml"), store=StoreConfig())
     pull = {
         "gateway_url": "http://127.0.0.1:9/router/rest",
@@ -66,4 +66,4 @@ def test_a_pull_only_fliggy_source_gets_no_receiver_route(store, hooks):
     push = {"username": USER, "password": PASSWORD, "path": PATH}
     cfg.sources["top"] = SourceConfig("top", "fliggy", None, pull)
     cfg.sources["direct"] = SourceConfig("direct", "fliggy", None, push)
-    assert [(r.path, r.ctx.name) for r in push_sources(cfg, hooks, store)] == [(PATH, "direct")]
+    assert [(r.path, r.ctx.name) for r in push_sources(cfg, hooks, sqlite_store)] == [(PATH, "direct")]
