@@ -157,3 +157,16 @@ def test_receive_hook_commits_to_the_inbox_before_replying_and_refuses_a_bad_tok
     assert ctx.inbox.counts() == {"pending": 1}
     with pytest.raises(LookupError, match="does not receive pushes"):
         hooks.receive(SourceContext("legacy", "file", None), PushRequest("POST", "/", {}, b""))
+
+
+def test_inbox_find_returns_messages_by_key_whatever_their_status(store):
+    box = store.inbox("fliggy_push")
+    [book, cancel] = box.put([("BookRQ", "BookRQ:31", '{"n": 1}'), ("CancelRQ", "CancelRQ:31", '{"n": 2}')])
+    with store.transaction() as w:
+        box.mark_done(w.conn, [book])
+    found = box.find(["BookRQ:31", "CancelRQ:31", "PaySuccessRQ:31"])
+    assert {k: (s, m.id, m.payload) for k, (s, m) in found.items()} == {
+        "BookRQ:31": ("done", book, '{"n": 1}'),
+        "CancelRQ:31": ("pending", cancel, '{"n": 2}'),
+    }
+    assert store.inbox("other").find(["BookRQ:31"]) == {}

@@ -58,6 +58,17 @@ class StoreConfig(BaseModel):
     match_on_documents: bool = False
 
 
+class ReceiverConfig(BaseModel):
+    """`[receiver]`: the HTTP endpoint push sources (Ctrip, Fliggy direct connect) call."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # OTA messages are a few KiB; anything near this is a mistake or an attack.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    retry_seconds: float = Field(default=60.0, gt=0, description="how often failed messages are retried")
+
+
 @dataclass
 class SourceConfig:
     name: str
@@ -74,6 +85,7 @@ class Config:
     timezone: str = "Asia/Shanghai"
     alerts: AlertsConfig | None = None  # set by load_config; defaults when the table is absent
     segments: SegmentsConfig | None = None
+    receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
 
 
 def resolve_secret(value: str, *, path: Path, where: str) -> str:
@@ -121,7 +133,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"is not valid TOML: {exc}") from None
-    unknown = set(data) - {"store", "sources", "timezone", "alerts", "segments"}
+    unknown = set(data) - {"store", "sources", "timezone", "receiver", "alerts", "segments"}
     if unknown:
         raise ConfigError(path, "", f"unknown top-level tables: {', '.join(sorted(unknown))}")
     store_table = dict(data.get("store", {}))
@@ -134,7 +146,11 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     if store.key_file is not None and not store.key_file.is_absolute():
         store.key_file = project_root(path) / store.key_file
     store.url = _relative_sqlite(store.url, path)
-    cfg = Config(path=path, store=store, timezone=data.get("timezone", "Asia/Shanghai"))
+    try:
+        receiver = ReceiverConfig.model_validate(data.get("receiver", {}))
+    except ValidationError as exc:
+        raise ConfigError(path, "receiver", _pydantic_problem(exc)) from None
+    cfg = Config(path=path, store=store, timezone=data.get("timezone", "Asia/Shanghai"), receiver=receiver)
     from .insights.config import AlertsConfig, SegmentsConfig  # insights imports this module
 
     for table, model in (("alerts", AlertsConfig), ("segments", SegmentsConfig)):

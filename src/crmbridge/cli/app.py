@@ -229,13 +229,76 @@ def plugins(as_json: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+def _receiver(a: Any, host: str | None = None, port: int | None = None) -> Any:
+    """The receiver for the configured push sources, or None when no source receives pushes."""
+    from ..receiver import Receiver, push_sources
+
+    try:
+        routes = push_sources(a.config, a.hooks, a.store)
+    except ConfigError as exc:
+        raise fail(str(exc), "fix the file, then run `crmbridge check`") from None
+    if not routes:
+        return None
+    settings = a.config.receiver.model_copy(
+        update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    )
+    return Receiver(a.store, a.hooks, routes, settings)
+
+
 @app.command()
 def run(config: ConfigOpt = DEFAULT_CONFIG) -> None:
-    """Run every source on its schedule until SIGTERM/SIGINT (finishes the current batch)."""
+    """Run every source on its schedule until SIGTERM/SIGINT (finishes the current batch).
+
+    When a configured source receives pushes (Ctrip, Fliggy direct connect), the receiver
+    runs alongside, on [receiver] host and port."""
     from ..engine.scheduler import run_scheduler
 
     a = open_app(config)
-    run_scheduler(a, out)
+    receiver = _receiver(a)
+    try:
+        run_scheduler(a, out, receiver=receiver)
+    except OSError as exc:
+        s = a.config.receiver
+        raise fail(
+            f"cannot listen on {s.host}:{s.port}: {exc.strerror}", "change [receiver] port", 1
+        ) from None
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    host: Annotated[str | None, typer.Option(help="address to listen on ([receiver] host)")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on ([receiver] port)")] = None,
+) -> None:
+    """Run only the receiver for push sources until SIGTERM/SIGINT."""
+    a = open_app(config)
+    receiver = _receiver(a, host, port)
+    if receiver is None:
+        raise fail(
+            f"no source in {config} receives pushes",
+            'add a push source (e.g. type = "ctrip" with a path), or use `crmbridge run`',
+        )
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        out.print(f"received signal {signum}: finishing the current batch, then exiting")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        receiver.start()
+    except OSError as exc:
+        raise fail(
+            f"cannot listen on {receiver.settings.host}:{receiver.settings.port}: {exc.strerror}",
+            "pick another --port, or stop what is using it",
+            code=1,
+        ) from None
+    paths = ", ".join(f"{r.path} ({r.ctx.name})" for r in receiver.routes)
+    out.print(f"receiving on {receiver.url}: {paths}; SIGTERM or Ctrl-C to stop")
+    stop.wait()
+    receiver.stop()
+    out.print("stopped cleanly")
 
 
 app.add_typer(alerts_app, name="alerts")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from contextlib import nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -14,6 +15,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from rich.console import Console
 
 from .sources import build_source
+
+if TYPE_CHECKING:
+    from ..receiver import Receiver
 from .sync import SyncEngine
 
 log = logging.getLogger(__name__)
@@ -36,19 +40,28 @@ def _push_alerts(app: Any) -> None:
         log.exception("pre-arrival alert job failed")
 
 
-def run_scheduler(app: Any, out: Console, stop: threading.Event | None = None) -> None:
+def run_scheduler(
+    app: Any, out: Console, stop: threading.Event | None = None, receiver: Receiver | None = None
+) -> None:
+    """With a `receiver`, push sources are served (and processed) alongside the schedules."""
     stop = stop or threading.Event()
     engine = SyncEngine(app.store, app.hooks, should_stop=stop.is_set)
     sched = BackgroundScheduler(timezone=app.config.timezone)
+    pushed = {r.ctx.name for r in receiver.routes} if receiver else set()
     jobs = 0
     for name, src in app.config.sources.items():
         if src.schedule is None:
-            out.print(f"{name}: no schedule, not run by `crmbridge run` (use `crmbridge sync -s {name}`)")
+            if name not in pushed:
+                out.print(f"{name}: no schedule, not run by `crmbridge run` (use `crmbridge sync -s {name}`)")
             continue
         ctx, adapter = build_source(app.config, src, app.hooks, app.store)
+        # A push source's scheduled run shares the receiver's lock: the two never overlap.
+        lock = receiver.processor.lock(name) if name in pushed and receiver else nullcontext()
 
-        def job(ctx: Any = ctx, adapter: Any = adapter) -> None:
-            for r in engine.sync_source(ctx, adapter):
+        def job(ctx: Any = ctx, adapter: Any = adapter, lock: Any = lock) -> None:
+            with lock:
+                results = engine.sync_source(ctx, adapter)
+            for r in results:
                 log.warning(
                     "%s/%s %s: %s",
                     r.source,
@@ -81,7 +94,7 @@ def run_scheduler(app: Any, out: Console, stop: threading.Event | None = None) -
             coalesce=True,
         )
         jobs += 1
-    if not jobs:
+    if not jobs and receiver is None:
         out.print("no source has a schedule: nothing to run")
         return
 
@@ -91,8 +104,14 @@ def run_scheduler(app: Any, out: Console, stop: threading.Event | None = None) -
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if receiver is not None:
+        receiver.start()
+        paths = ", ".join(f"{r.path} ({r.ctx.name})" for r in receiver.routes)
+        out.print(f"receiving on {receiver.url}: {paths}")
     sched.start()
-    out.print(f"running {jobs} source(s); SIGTERM or Ctrl-C to stop")
+    out.print(f"running {jobs} scheduled source(s); SIGTERM or Ctrl-C to stop")
     stop.wait()
     sched.shutdown(wait=True)  # waits for the running batch to commit
+    if receiver is not None:
+        receiver.stop()
     out.print("stopped cleanly")
