@@ -78,12 +78,13 @@ class OperaClient:
         backoff_initial: float | None = None,
         backoff_max: float | None = None,
         logger: logging.Logger | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.cfg = cfg
         self.http = httpx.Client(
             transport=transport, timeout=cfg.timeout_s, headers={"user-agent": USER_AGENT}
         )
-        self.tokens = TokenManager(cfg, self.http)
+        self.tokens = TokenManager(cfg, self.http, clock)
         self.sleep = sleep
         self.backoff_initial = BACKOFF_INITIAL_S if backoff_initial is None else backoff_initial
         self.backoff_max = BACKOFF_MAX_S if backoff_max is None else backoff_max

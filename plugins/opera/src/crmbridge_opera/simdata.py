@@ -173,7 +173,7 @@ def make_reservation(
         "computedReservationStatus": status,
         "hotelId": hotel,
         "createDateTime": _ts(arrival - timedelta(days=rng.randrange(1, 60)), 12),
-        "lastModifyDateTime": _ts(min(arrival, today), 14),
+        "lastModifyDateTime": _ts(min(arrival, today) - timedelta(days=1), 14),
     }
     if status in ("InHouse", "CheckedOut"):
         info["roomStay"]["roomId"] = f"{rng.randrange(5, 30)}{rng.randrange(1, 40):02d}"
