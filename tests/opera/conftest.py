@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
-from crmbridge.adapters.base import SourceContext
 from crmbridge_opera import client as client_module
 from crmbridge_opera.config import OperaConfig
 from crmbridge_opera.oauth import clear_token_cache
 from crmbridge_opera.simulator import OhipSimulator, demo_options
+
+from crmbridge.adapters.base import SourceContext
 
 from ..conftest import SHARED
 

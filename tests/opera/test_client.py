@@ -9,7 +9,6 @@ import uuid
 import httpx
 import pytest
 import respx
-
 from crmbridge_opera.client import OperaClient
 from crmbridge_opera.errors import OperaApiError, OperaAuthError, OperaUnavailable, UncertainOutcome
 

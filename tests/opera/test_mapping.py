@@ -6,9 +6,10 @@ import json
 from datetime import date
 from decimal import Decimal
 
+from crmbridge_opera.mapping import map_folio_lines, map_profile, map_reservation, map_stay
+
 from crmbridge.adapters.base import Batch, validate_into
 from crmbridge.models import FolioLine, GuestProfile, Reservation, Stay
-from crmbridge_opera.mapping import map_folio_lines, map_profile, map_reservation, map_stay
 
 # An OHIP getProfile answer (invented guest) with both name forms, two phones, two e-mails,
 # preferences in two groups, a membership and a note.
@@ -172,7 +173,8 @@ def test_reservation_statuses_map_to_canonical_ones():
         info = {**RESERVATION, "reservationStatus": s, "computedReservationStatus": s}
         return map_reservation(info, source="o", hotel="H", guest=None)["status"]
 
-    assert [status(s) for s in ("Reserved", "DueIn", "InHouse", "CheckedOut", "Cancelled", "NoShow", "Waitlisted")] == [
+    opera = ("Reserved", "DueIn", "InHouse", "CheckedOut", "Cancelled", "NoShow", "Waitlisted")
+    assert [status(s) for s in opera] == [
         "confirmed", "confirmed", "in_house", "checked_out", "cancelled", "no_show", "pending",
     ]  # fmt: skip
 
@@ -184,24 +186,17 @@ def test_stay_exists_only_once_the_guest_has_arrived():
 
 
 def test_folio_postings_become_lines_with_exact_amounts_and_payments_negative():
-    folio = {
-        "reservationFolioInformation": {
-            "folioWindows": [
-                {
-                    "folios": [
-                        {
-                            "postings": [
-                                {"transactionNo": 11, "transactionCode": "1000", "transactionDescription": "Room Charge",
-                                 "transactionDate": "2026-12-01", "debitAmount": {"amount": Decimal("1288.00"), "currencyCode": "CNY"}},
-                                {"transactionNo": 12, "transactionCode": "9000", "transactionDescription": "Alipay",
-                                 "transactionDate": "2026-12-04", "creditAmount": {"amount": Decimal("1288.00"), "currencyCode": "CNY"}},
-                            ]
-                        }
-                    ]
-                }
-            ]
-        }
+    room = {
+        "transactionNo": 11, "transactionCode": "1000", "transactionDescription": "Room Charge",
+        "transactionDate": "2026-12-01", "debitAmount": {"amount": Decimal("1288.00"), "currencyCode": "CNY"},
     }  # fmt: skip
+    alipay = {
+        "transactionNo": 12, "transactionCode": "9000", "transactionDescription": "Alipay",
+        "transactionDate": "2026-12-04",
+        "creditAmount": {"amount": Decimal("1288.00"), "currencyCode": "CNY"},
+    }  # fmt: skip
+    window = {"folios": [{"postings": [room, alipay]}]}
+    folio = {"reservationFolioInformation": {"folioWindows": [window]}}
     lines = [
         FolioLine.model_validate(x)
         for x in map_folio_lines(folio, source="opera", hotel="SHA01", reservation="500123")

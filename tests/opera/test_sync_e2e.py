@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from crmbridge_opera import reading
 from sqlalchemy import func, select
 
 from crmbridge.engine.sync import SyncEngine
 from crmbridge.plugins import load_plugins
 from crmbridge.store.schema import folio_lines, reservations, stays
-from crmbridge_opera import reading
 
 from .conftest import sim_config, source
 
