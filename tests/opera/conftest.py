@@ -13,6 +13,7 @@ from crmbridge_opera.oauth import clear_token_cache
 from crmbridge_opera.simulator import OhipSimulator, demo_options
 
 from crmbridge.adapters.base import SourceContext
+from crmbridge.store.guest_store import GuestStore
 
 from ..conftest import SHARED
 
@@ -58,8 +59,8 @@ def _sim(n: int, today) -> Iterator[OhipSimulator]:
 
 @pytest.fixture
 def sim(today) -> Iterator[OhipSimulator]:
-    """80 invented reservations arriving from 20 days ago to 13 days ahead."""
-    yield from _sim(80, today)
+    """60 invented reservations arriving from 20 days ago to 13 days ahead."""
+    yield from _sim(60, today)
 
 
 @pytest.fixture
@@ -73,6 +74,14 @@ def sim_config(sim: OhipSimulator, **over: Any) -> OperaConfig:
     values.update(backfill_days=20, lookahead_days=14, page_size=20, timeout_s=2, max_attempts=4)
     values.update(over)
     return OperaConfig.model_validate(values)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path, keyring) -> Iterator[GuestStore]:
+    """For tests about what goes over the wire or into logs: one backend is enough."""
+    s = GuestStore.open(f"sqlite:///{tmp_path / 'store.db'}", keyring)
+    yield s
+    s.close()
 
 
 def source(store, cfg: OperaConfig, name: str = "opera") -> SourceContext:

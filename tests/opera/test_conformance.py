@@ -66,7 +66,8 @@ def test_checker_refuses_a_token_request_without_basic_auth(spec):
         spec.validate("POST", "/oauth/v1/tokens", "", form, b"grant_type=client_credentials&scope=x")
 
 
-def test_every_request_the_adapter_sends_conforms_to_the_ohip_specs(store, spec, today):
+def test_every_request_the_adapter_sends_conforms_to_the_ohip_specs(sqlite_store, spec, today):
+    store = sqlite_store
     sim = OhipSimulator(spec_dir=SPECS, validate=False, app_key=APP_KEY, client_secret=CLIENT_SECRET)
     sim.username, sim.password = "CRM_INTEGRATION", "pw-Value-1"
     sim.populate(60, first_arrival=today - timedelta(days=10), days=20, seed=5, today=today)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from crmbridge_opera.adapter import check
+from crmbridge_opera.config import OperaConfig
+from rich.console import Console
+
 from crmbridge.adapters.base import SourceContext
+from crmbridge.cli.demo import run_demo
 from crmbridge.engine.sync import SyncEngine
 from crmbridge.models import Alert
 from crmbridge.plugins import load_plugins
@@ -23,7 +28,8 @@ def _pii(sim) -> set[str]:
     return {v for v in values if len(v) > 2}  # two-letter pinyin such as "Li" occurs in ordinary words
 
 
-def test_info_logs_of_a_sync_with_faults_and_a_push_carry_no_pii_and_no_secret(store, sim, caplog):
+def test_info_logs_of_a_sync_with_faults_and_a_push_carry_no_pii_and_no_secret(sqlite_store, sim, caplog):
+    store = sqlite_store
     sim.fault(429, retry_after=0, operation="getProfile")
     sim.fault(500, operation="postBulkReservationAlerts")
     sim.expire_tokens()
@@ -51,18 +57,18 @@ def test_the_config_never_shows_its_secrets():
     assert CLIENT_SECRET not in shown and APP_KEY not in shown and "pw-Value-1" not in shown
 
 
-def test_crmbridge_demo_sources_offers_an_opera_source_backed_by_the_simulator(store, tmp_path):
-    hooks = load_plugins()
-    [demo] = [d for d in hooks.demo_sources(tmp_path) if d.type == "opera"]
-    atype = hooks.adapter_type("opera")
-    settings = atype.config_model.model_validate(demo.options)
+def test_crmbridge_demo_sources_offers_an_opera_source_backed_by_the_simulator(tmp_path):
+    [demo] = [d for d in load_plugins().demo_sources(tmp_path) if d.type == "opera"]
+    settings = OperaConfig.model_validate(demo.options)
     with demo.simulator:
-        ctx = SourceContext(
-            demo.name, demo.type, settings, inbox=store.inbox(demo.name), ledger=store.ledger(demo.name)
-        )
-        assert "token ok" in atype.check(ctx)
-        results = SyncEngine(store, hooks).sync_source(ctx, atype)
-    assert {r.stream: r.status for r in results} == dict.fromkeys(
-        ("profiles", "reservations", "stays", "folios"), "ok"
-    )
-    assert sum(r.counts.inserted for r in results if r.stream == "reservations") > 50
+        assert "token ok" in check(SourceContext(demo.name, demo.type, settings))
+
+
+def test_demo_syncs_opera_and_shows_the_alerts_on_the_arrivals_screen(tmp_path):
+    console = Console(record=True, width=200)
+    run_demo(tmp_path / "demo", console)
+    text = console.export_text()
+    assert "synced opera_demo/reservations: 120 fetched, 120 new" in text
+    assert "synced opera_demo/folios" in text and "(failed)" not in text
+    assert "Arrivals screen in opera_demo: CRM alerts" in text and "CRM: " in text
+    assert "none duplicated" in text and " created " in text

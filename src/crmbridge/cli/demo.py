@@ -11,14 +11,17 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from ..adapters.base import AdapterType, DemoSource, SourceContext
 from ..adapters.file import FileConfig
 from ..engine.sync import SyncEngine
+from ..models import Alert
 from ..plugins import Hooks, load_plugins
 from ..store.crypto import Keyring
 from ..store.guest_store import GuestStore
 from ..store.reader import load_guests, store_counts
+from ..store.schema import profile_records, reservations
 from ..synthetic import generate_rows, invent_person, reservation_row, write_csv
 
 
@@ -86,6 +89,54 @@ def _sync_plugin_demos(
             ctx = SourceContext(demo.name, demo.type, settings, base_dir=workdir)
             ctx.inbox, ctx.ledger = store.inbox(demo.name), store.ledger(demo.name)
             _sync(engine, ctx, atype, out)
+            if "push_alerts" in atype.capabilities:
+                _push_arrival_alerts(hooks, store, ctx, out)
+
+
+def _arrival_alerts(store: GuestStore, source: str, days: int = 3) -> list[Alert]:
+    """What the desk should know about the next days' arrivals, from everything the store holds
+    (a stand-in for the alert rules of a later issue): returning guests and their preferences."""
+    today = datetime.now(UTC).date()
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(reservations.c.source_id, profile_records.c.guest_id)
+            .join(profile_records, reservations.c.guest_record_id == profile_records.c.id)
+            .where(
+                reservations.c.source == source,
+                reservations.c.status == "confirmed",
+                reservations.c.arrival.between(today, today + timedelta(days=days)),
+            )
+            .order_by(reservations.c.arrival, reservations.c.source_id)
+        ).all()
+        views = {
+            v.guest_id: v.masked()
+            for v in load_guests(conn, store.keyring, guest_ids=sorted({r.guest_id for r in rows}))
+        }
+    alerts = []
+    for r in rows:
+        guest = views[r.guest_id]
+        parts = [f"returning guest, {guest['reservations']} stays"] if guest["reservations"] > 1 else []
+        if guest["preferences"]:
+            parts.append("prefers " + ", ".join(guest["preferences"]))
+        if parts:
+            text = "CRM: " + "; ".join(parts)
+            alerts.append(Alert(target="reservation", pms_source=source, pms_id=r.source_id, code="CRM",
+                                text=text, rule="demo_welcome"))  # fmt: skip
+    return alerts[:10]
+
+
+def _push_arrival_alerts(hooks: Hooks, store: GuestStore, ctx: SourceContext, out: Console) -> None:
+    alerts = _arrival_alerts(store, ctx.name)
+    if not alerts:
+        return
+    first = hooks.push_alerts(ctx, alerts)
+    again = hooks.push_alerts(ctx, alerts)  # idempotent: the PMS keeps one copy of each
+    t = Table("reservation", "alert at check-in", "push", title=f"Arrivals screen in {ctx.name}: CRM alerts")
+    for a, r in zip(alerts, first, strict=True):
+        t.add_row(a.pms_id, a.text, r.status)
+    out.print(t)
+    unchanged = sum(r.status == "unchanged" for r in again)
+    out.print(f"  pushed the same {len(alerts)} alerts again: {unchanged} unchanged, none duplicated")
 
 
 def run_demo(workdir: Path, out: Console, hooks: Hooks | None = None) -> None:

@@ -14,15 +14,17 @@ rule) holding the fingerprint of what OPERA shows:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmbridge.adapters.base import PushResult, SourceContext
 from crmbridge.models import Alert
-from crmbridge.store.ledger import PushLedger
 
 from .client import OperaClient
 from .errors import OperaApiError, OperaError, UncertainOutcome
 from .mapping import alert_body, preference_body, profile_comment_body
+
+if TYPE_CHECKING:
+    from crmbridge.store.ledger import PushLedger
 
 SENT, SENDING = "sent", "sending"
 PREFERENCE_PREFIX = "PREF:"

@@ -62,8 +62,11 @@ def make_profile(rng: random.Random, n: int, pid: str, modified: date) -> dict[s
                 "type": "Email",
             }
         )
+        # One office line per guest: a shared switchboard number would merge strangers.
         office = (
-            "+86 21 5555 0" + f"{rng.randrange(1000):03d}" if p.nationality == "CN" else "+1 212 555 0100"
+            f"+86 21 6{int(pid) % 10**7:07d}"
+            if p.nationality == "CN"
+            else f"+44 20 7946 0{int(pid) % 1000:03d}"
         )
         phones.append(
             {
