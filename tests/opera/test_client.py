@@ -238,3 +238,31 @@ def test_no_secret_or_token_is_ever_logged(caplog):
     for secret in (APP_KEY, CLIENT_SECRET, "tok-0", "tok-1"):
         assert secret not in text
     assert not re.search(r"Basic [A-Za-z0-9+/=]{8,}", text)
+
+
+@respx.mock
+def test_reservation_pages_are_walked_until_has_more_is_false():
+    from datetime import date
+
+    from crmbridge_opera.reading import Reader, Window
+
+    from crmbridge.adapters.base import SourceContext
+
+    token_route(respx.mock)
+
+    def page(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        infos = [{"reservationIdList": [{"id": str(offset + i), "type": "Reservation"}]} for i in range(20)]
+        more = offset < 40
+        return httpx.Response(200, json={"reservations": {"reservationInfo": infos, "hasMore": more}})
+
+    route = respx.get(RESV).mock(side_effect=page)
+    cfg = make_config(page_size=20)
+    reader = Reader(SourceContext("opera", "opera", cfg), client(**{"page_size": 20}))
+    day = date(2026, 12, 1)
+    pages = list(reader.walk("arrival", Window(day), day))
+    assert [len(infos) for infos, _ in pages] == [20, 20, 20]
+    assert [nxt for _, nxt in pages] == [Window(day, 20), Window(day, 40), None]
+    params = [dict(c.request.url.params) for c in route.calls]
+    assert [p["offset"] for p in params] == ["0", "20", "40"] and {p["limit"] for p in params} == {"20"}
+    assert params[0]["arrivalStartDate"] == params[0]["arrivalEndDate"] == "2026-12-01"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import httpx
 import pytest
 from crmbridge_opera.conformance import SpecViolation, load_spec
 from crmbridge_opera.simulator import OhipSimulator
@@ -109,3 +110,22 @@ def test_every_request_the_adapter_sends_conforms_to_the_ohip_specs(sqlite_store
     assert grants == {"grant_type=client_credentials", "grant_type=password"}
     updates = [json.loads(r.body) for r in sim.requests if r.operation == "postBulkReservationAlerts"]
     assert "id" in updates[-1]["reservations"][0]["alert"][0]  # the change went out as an update
+
+
+def test_the_simulator_refuses_a_request_that_breaks_the_spec(sim):
+    token = httpx.post(
+        f"{sim.url}/oauth/v1/tokens",
+        data={"grant_type": "client_credentials", "scope": "x"},
+        auth=(sim.client_id, sim.client_secret),
+        headers={"x-app-key": sim.app_key},
+    ).json()["access_token"]
+    headers = {"authorization": f"Bearer {token}", "x-app-key": sim.app_key}  # no x-hotelid
+    resp = httpx.get(f"{sim.url}/crm/v1/profiles/{next(iter(sim.state.profiles))}", headers=headers)
+    assert resp.status_code == 400 and resp.headers["content-type"].startswith("application/problem+json")
+    assert "'x-hotelid' is missing" in resp.json()["detail"]
+    unknown = httpx.get(f"{sim.url}/rsv/v1/hotels/SHA01/bookings", headers={**headers, "x-hotelid": "SHA01"})
+    assert unknown.status_code == 404
+    assert [r.path for r in sim.violations()] == [
+        f"/crm/v1/profiles/{next(iter(sim.state.profiles))}",
+        "/rsv/v1/hotels/SHA01/bookings",
+    ]

@@ -56,6 +56,8 @@ def test_backfill_across_many_pages_lands_completely_despite_faults(store, big_s
     assert len(pages) > 15  # page_size 20: many pages
     assert count(store, stays) == len(sim.state.folios) and count(store, folio_lines) > count(store, stays)
     assert sim.violations() == []
+    again = run(store, ctx)
+    assert [(r.counts.inserted, r.counts.updated) for r in again.values()] == [(0, 0)] * 4
 
 
 def test_a_second_run_writes_nothing_new(store, sim):
