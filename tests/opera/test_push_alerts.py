@@ -120,3 +120,16 @@ def test_profile_preferences_are_posted_once(store, sim, profile_id):
         p["preferenceCode"] for g in groups if g["preferenceType"] == "PILLOW" for p in g["preference"]
     ] == ["BUCKWHEAT"]
     assert posts(sim, "postPreference") == 1
+
+
+def test_alerts_go_to_the_configured_area_unless_the_rule_names_one(store, sim, arrivals):
+    ctx = source(store, sim_config(sim, alert_area="Reservation", alert_code="VIPNOTE"))
+    in_house = _alert(arrivals[1], "Turndown: extra pillows").model_copy(update={"area": "InHouse"})
+    bad = _alert(arrivals[2], "x").model_copy(update={"area": "Lobby"})
+    results = push(ctx, [_alert(arrivals[0], "Welcome back / 欢迎回来"), in_house, bad])
+    assert [r.status for r in results] == ["created", "created", "failed"]
+    assert "'Lobby' is not one of CheckIn" in results[2].detail
+    assert [(a["code"], a["area"]) for a in sim.alerts_of(arrivals[0]) + sim.alerts_of(arrivals[1])] == [
+        ("VIPNOTE", "Reservation"),
+        ("VIPNOTE", "InHouse"),
+    ]

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 SENT, SENDING = "sent", "sending"
 PREFERENCE_PREFIX = "PREF:"
+AREAS = ("CheckIn", "CheckOut", "Reservation", "Billing", "InHouse")  # OHIP alertAreaType
 
 
 class AlertPusher:
@@ -103,7 +104,10 @@ class AlertPusher:
     # -- reservation alerts -----------------------------------------------------------------
     def _reservation_alert(self, alert: Alert, fp: str) -> PushResult:
         hotel, code = self.cfg.hotel_id, self.cfg.alert_code
-        area = alert.area or self.cfg.alert_area
+        # A rule that names an area gets it; otherwise the source's configured `alert_area`.
+        area = alert.area if "area" in alert.model_fields_set else self.cfg.alert_area
+        if area not in AREAS:
+            raise ValueError(f"alert area {area!r} is not one of {', '.join(AREAS)}")
 
         def send(alert_id: str | None) -> None:
             body = alert_body(alert, hotel=hotel, code=code, area=area, alert_id=alert_id)
