@@ -101,6 +101,7 @@ def test_business_events_lost_to_a_crash_after_dequeue_are_processed_on_the_next
     pid = sim.state.reservations[rid]["reservationGuest"]["id"]
     sim.add_event("Profile", pid)
     sim.add_event("Housekeeping", "1808")
+    sim.fault(429, retry_after=0, operation="getBusinessEvents")
 
     def crash(self, reservation):
         raise RuntimeError("killed right after the dequeue")
