@@ -619,7 +619,8 @@ def main() -> None:  # pragma: no cover - manual use
     print('[sources.opera]\ntype = "opera"')
     for k, v in demo_options(sim).items():
         print(f"{k} = " + (f'"${{env:{secrets_[k]}}}"' if k in secrets_ else json.dumps(v)))
-    print(f"# simulator running at {sim.url}; Ctrl-C stops it")
+    checked = f"checked against {sim.spec.spec_dir}" if sim.spec else "NOT checked (spec files not found)"
+    print(f"# simulator running at {sim.url}; requests {checked}; Ctrl-C stops it")
     try:
         while True:
             time.sleep(1)
