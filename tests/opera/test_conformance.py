@@ -112,7 +112,14 @@ def test_every_request_the_adapter_sends_conforms_to_the_ohip_specs(sqlite_store
     assert "id" in updates[-1]["reservations"][0]["alert"][0]  # the change went out as an update
 
 
-def test_the_simulator_refuses_a_request_that_breaks_the_spec(sim):
+def test_the_simulator_refuses_a_request_that_breaks_the_spec(today):
+    sim = OhipSimulator(spec_dir=SPECS, app_key=APP_KEY, client_secret=CLIENT_SECRET)
+    sim.populate(1, first_arrival=today, days=1)
+    with sim:
+        _break_the_spec(sim)
+
+
+def _break_the_spec(sim):
     token = httpx.post(
         f"{sim.url}/oauth/v1/tokens",
         data={"grant_type": "client_credentials", "scope": "x"},
