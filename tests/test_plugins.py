@@ -61,7 +61,7 @@ def test_unknown_adapter_type_names_the_failed_plugins(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     hooks = load_plugins()
     with pytest.raises(LookupError, match="crmbridge_broken"):
-        hooks.adapter_type("opera")
+        hooks.adapter_type("acme_pms")  # a type no installed plugin provides
 
 
 class MemoryAdapter:

@@ -15,6 +15,8 @@ from rich.table import Table
 from ..adapters.base import AdapterType, DemoSource, SourceContext
 from ..adapters.file import FileConfig
 from ..engine.sync import SyncEngine
+from ..insights.config import AlertsConfig, SegmentsConfig
+from ..insights.prearrival import plan_arrivals, push_plans
 from ..plugins import Hooks, load_plugins
 from ..store.crypto import Keyring
 from ..store.guest_store import GuestStore
@@ -86,6 +88,25 @@ def _sync_plugin_demos(
             ctx = SourceContext(demo.name, demo.type, settings, base_dir=workdir)
             ctx.inbox, ctx.ledger = store.inbox(demo.name), store.ledger(demo.name)
             _sync(engine, ctx, atype, out)
+            if "push_alerts" in atype.capabilities:
+                _push_arrival_alerts(hooks, store, ctx, out)
+
+
+def _push_arrival_alerts(hooks: Hooks, store: GuestStore, ctx: SourceContext, out: Console) -> None:
+    """The pre-arrival job against the demo PMS: what its arrivals screen now shows, and why."""
+    today = datetime.now(UTC).date()
+    plans = plan_arrivals(store, hooks, ctx.name, AlertsConfig(language="en"), SegmentsConfig(), today)
+    first = push_plans(store, hooks, ctx, plans)
+    again = push_plans(store, hooks, ctx, plans)  # nothing changed: nothing is pushed
+    t = Table("reservation", "rule", "alert at check-in", "why", title=f"Arrivals screen in {ctx.name}")
+    for plan in plans[:8]:
+        for a in plan.alerts:
+            t.add_row(plan.arrival.source_id, a.rule, a.alert.text, "; ".join(a.finding.evidence))
+    out.print(t)
+    out.print(
+        f"  {first.arrivals} arrivals: {first.created} alerts created in {ctx.name}; pushed again: "
+        f"{again.created + again.replaced} sent, {again.unchanged} unchanged (no duplicates)"
+    )
 
 
 def run_demo(workdir: Path, out: Console, hooks: Hooks | None = None) -> None:

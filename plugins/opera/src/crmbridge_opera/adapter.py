@@ -1,0 +1,198 @@
+"""Hook implementations of the OPERA Cloud adapter (`type = "opera"`).
+
+Streams and cursors:
+
+* reservations: a backfill by arrival-date windows (`backfill_days` back to `lookahead_days`
+  ahead), resumable at `{window start, offset}`; afterwards every run drains Business Events
+  into the inbox, re-reads the reservations they name, and re-reads the next
+  `lookahead_days` of arrivals (the store writes only what changed);
+* profiles: the profiles that Business Events name (reservations carry their guests);
+* stays and folios: in-house and departed reservations by departure window, the folio
+  postings of each (`getFolio` with Postings).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from crmbridge.adapters.base import AdapterType, Batch, DemoSource, PushResult, SourceContext
+from crmbridge.hookspecs import hookimpl
+from crmbridge.models import Alert, FolioLine, GuestProfile, Reservation, Stay
+
+from . import events
+from .alerts import AlertPusher
+from .client import OperaClient
+from .config import OperaConfig
+from .reading import Reader, Window
+
+TYPE = "opera"
+EVENT_CHUNK = 50
+STAYED = {"reservationStatuses": ["InHouse", "CheckedOut"]}
+SETTLE_DAYS = 2  # departed stays and folios are re-read this long after departure
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def make_client(ctx: SourceContext) -> OperaClient:
+    return OperaClient(ctx.settings, logger=ctx.log)
+
+
+def _chunks(items: list[Any], n: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+# -- reservations ---------------------------------------------------------------------------
+def fetch_reservations(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Reservation]]:
+    cfg: OperaConfig = ctx.settings
+    state = {} if full or not cursor else json.loads(cursor)
+    incremental = json.dumps({"phase": "incremental"})
+    day = today()
+    end = day + timedelta(days=cfg.lookahead_days)
+    with make_client(ctx) as client:
+        reader = Reader(ctx, client)
+        backfilled = state.get("phase") != "incremental"
+        if backfilled:
+            start = (
+                Window(date.fromisoformat(state["start"]), int(state.get("offset", 0)))
+                if state.get("phase") == "backfill"
+                else Window(day - timedelta(days=cfg.backfill_days))
+            )
+            for infos, nxt in reader.walk("arrival", start, end):
+                cur = (
+                    {"phase": "backfill", "start": nxt.start.isoformat(), "offset": nxt.offset}
+                    if nxt
+                    else {"phase": "incremental"}
+                )
+                yield reader.reservations(infos, json.dumps(cur))
+            yield Batch([], incremental)
+        yield from _reservation_events(ctx, reader, incremental)
+        if not backfilled:
+            # Catches what the events missed; unchanged records are not rewritten.
+            for infos, _ in reader.walk("arrival", Window(day), end):
+                yield reader.reservations(infos, incremental)
+
+
+def _reservation_events(ctx: SourceContext, reader: Reader, cursor: str) -> Iterator[Batch[Reservation]]:
+    events.drain(ctx, reader.client)
+    other = events.pending(ctx, [events.OTHER])
+    if other:  # modules this adapter does not read (housekeeping, rates...): done with
+        yield Batch([], cursor, ack=[e.inbox_id for e in other])
+    for chunk in _chunks(events.pending(ctx, [events.RESERVATION]), EVENT_CHUNK):
+        infos, seen = [], set()
+        for ev in chunk:
+            if ev.primary_key and ev.primary_key not in seen:
+                seen.add(ev.primary_key)
+                info = reader.reread(ev.primary_key)
+                if info is not None:
+                    infos.append(info)
+        batch = reader.reservations(infos, cursor)
+        batch.ack = [e.inbox_id for e in chunk]
+        yield batch
+
+
+# -- profiles -------------------------------------------------------------------------------
+def fetch_profiles(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[GuestProfile]]:
+    with make_client(ctx) as client:
+        reader = Reader(ctx, client)
+        events.drain(ctx, client)
+        for chunk in _chunks(events.pending(ctx, [events.PROFILE]), EVENT_CHUNK):
+            pids = list(dict.fromkeys(e.primary_key for e in chunk if e.primary_key))
+            yield reader.profiles(pids, "events", ack=[e.inbox_id for e in chunk])
+
+
+# -- stays and folios -----------------------------------------------------------------------
+def _stayed_pages(
+    ctx: SourceContext, reader: Reader, cursor: str | None, full: bool
+) -> Iterator[tuple[list[dict[str, Any]], str]]:
+    cfg: OperaConfig = ctx.settings
+    state = {} if full or not cursor else json.loads(cursor)
+    day = today()
+    start = (
+        Window(date.fromisoformat(state["start"]), int(state.get("offset", 0)))
+        if state
+        else Window(day - timedelta(days=cfg.backfill_days))
+    )
+    settled = {"start": (day - timedelta(days=SETTLE_DAYS)).isoformat(), "offset": 0}
+    for infos, nxt in reader.walk("departure", start, day + timedelta(days=cfg.lookahead_days), STAYED):
+        cur = {"start": nxt.start.isoformat(), "offset": nxt.offset} if nxt else settled
+        yield infos, json.dumps(cur)
+
+
+def fetch_stays(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Stay]]:
+    with make_client(ctx) as client:
+        reader = Reader(ctx, client)
+        for infos, cur in _stayed_pages(ctx, reader, cursor, full):
+            yield reader.stays(infos, cur)
+
+
+def fetch_folios(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[FolioLine]]:
+    with make_client(ctx) as client:
+        reader = Reader(ctx, client)
+        for infos, cur in _stayed_pages(ctx, reader, cursor, full):
+            yield reader.folios(infos, cur)
+
+
+def check(ctx: SourceContext) -> str:
+    with make_client(ctx) as client:
+        day = today().isoformat()
+        infos, _ = Reader(ctx, client).search({"arrivalStartDate": day, "arrivalEndDate": day, "limit": 1})
+    arrivals = "arrivals today" if infos else "no arrivals today"
+    return f"token ok; hotel {ctx.settings.hotel_id} answers ({arrivals})"
+
+
+# -- hooks ----------------------------------------------------------------------------------
+@hookimpl
+def crmbridge_adapter_types() -> Iterable[AdapterType]:
+    caps = frozenset({"reservations", "profiles", "stays", "folios", "push_alerts"})
+    return [AdapterType(TYPE, OperaConfig, caps, "Oracle OPERA Cloud through OHIP REST", check)]
+
+
+@hookimpl
+def crmbridge_fetch_reservations(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[Reservation]] | None:
+    return fetch_reservations(source, cursor, full) if source.type == TYPE else None
+
+
+@hookimpl
+def crmbridge_fetch_profiles(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[GuestProfile]] | None:
+    return fetch_profiles(source, cursor, full) if source.type == TYPE else None
+
+
+@hookimpl
+def crmbridge_fetch_stays(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[Stay]] | None:
+    return fetch_stays(source, cursor, full) if source.type == TYPE else None
+
+
+@hookimpl
+def crmbridge_fetch_folios(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[FolioLine]] | None:
+    return fetch_folios(source, cursor, full) if source.type == TYPE else None
+
+
+@hookimpl
+def crmbridge_push_alerts(source: SourceContext, alerts: list[Alert]) -> list[PushResult] | None:
+    if source.type != TYPE:
+        return None
+    with make_client(source) as client:
+        return AlertPusher(source, client).push(alerts)
+
+
+@hookimpl
+def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
+    from .simulator import demo_options, demo_simulator
+
+    sim = demo_simulator()
+    return [DemoSource("opera_demo", TYPE, demo_options(sim), sim)]

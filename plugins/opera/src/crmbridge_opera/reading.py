@@ -1,0 +1,164 @@
+"""Reading OPERA: date windows of reservations page by page, profiles and folios.
+
+`getHotelReservations` is walked with `limit`/`offset` until `hasMore` is false, one date
+window at a time, so a cursor `{window start, offset}` is enough to resume a backfill. Each
+reservation's guest comes from `getProfile` (cached for the run: a guest with five bookings
+is read once).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from crmbridge.adapters.base import Batch, Reject, SourceContext, validate_into
+from crmbridge.models import FolioLine, GuestProfile, Reservation, Stay
+
+from .client import OperaClient
+from .errors import OperaApiError
+from .mapping import map_folio_lines, map_profile, map_reservation, map_stay, profile_id, reservation_id
+
+WINDOW_DAYS = 7
+MAX_PAGES_PER_WINDOW = 2000  # a runaway `hasMore` must not loop forever
+PROFILE_FETCH = ["Address", "Communication", "Preference", "Membership", "Comment", "Profile"]
+
+
+def _raw(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+@dataclass
+class Window:
+    """Where a windowed walk stands: the window's first day and the next offset in it."""
+
+    start: date
+    offset: int = 0
+
+
+@dataclass
+class Reader:
+    ctx: SourceContext
+    client: OperaClient
+    _profiles: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+    @property
+    def hotel(self) -> str:
+        return self.ctx.settings.hotel_id
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {"phone_region": self.ctx.phone_region}
+
+    # -- reservations ----------------------------------------------------------------------
+    def search(self, params: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        body = self.client.get_json(
+            "getHotelReservations", f"/rsv/v1/hotels/{self.hotel}/reservations", params
+        )
+        block = body.get("reservations") or {}
+        infos = [i for i in block.get("reservationInfo") or () if isinstance(i, dict)]
+        return infos, bool(block.get("hasMore"))
+
+    def walk(
+        self, field_name: str, start: Window, end: date, extra: dict[str, Any] | None = None
+    ) -> Iterator[tuple[list[dict[str, Any]], Window | None]]:
+        """Pages of reservations whose `field_name` date (arrival/departure) lies in
+        [start, end], window by window; each page comes with where to resume after it
+        (None once the last window is done)."""
+        size = self.ctx.settings.page_size
+        ws, offset = start.start, start.offset
+        while ws <= end:
+            we = min(ws + timedelta(days=WINDOW_DAYS - 1), end)
+            for _ in range(MAX_PAGES_PER_WINDOW):
+                params = {
+                    f"{field_name}StartDate": ws.isoformat(),
+                    f"{field_name}EndDate": we.isoformat(),
+                    "limit": size,
+                    "offset": offset,
+                    **(extra or {}),
+                }
+                infos, more = self.search(params)
+                offset += len(infos)
+                if more and infos:
+                    yield infos, Window(ws, offset)
+                    continue
+                nxt = we + timedelta(days=1)
+                yield infos, (Window(nxt) if nxt <= end else None)
+                break
+            else:
+                raise RuntimeError(
+                    f"getHotelReservations kept saying hasMore after {MAX_PAGES_PER_WINDOW} pages"
+                )
+            ws, offset = we + timedelta(days=1), 0
+
+    def reread(self, reservation: str) -> dict[str, Any] | None:
+        infos, _ = self.search({"reservationIdList": [reservation], "limit": 1})
+        return infos[0] if infos else None
+
+    def reservations(self, infos: list[dict[str, Any]], cursor: str | None) -> Batch[Reservation]:
+        batch: Batch[Reservation] = Batch([], cursor)
+        for info in infos:
+            rid = reservation_id(info)
+            if not rid:
+                batch.rejects.append(Reject("(no id)", "reservation has no reservationIdList id", _raw(info)))
+                continue
+            pid = profile_id(info)
+            guest = self.profile(pid) if pid else None
+            mapped = map_reservation(info, source=self.ctx.name, hotel=self.hotel, guest=guest)
+            validate_into(Reservation, mapped, _raw(info), batch, self.context)
+        return batch
+
+    # -- profiles ---------------------------------------------------------------------------
+    def profile_json(self, pid: str) -> dict[str, Any]:
+        return self.client.get_json(
+            "getProfile",
+            f"/crm/v1/profiles/{pid}",
+            {"fetchInstructions": PROFILE_FETCH, "hotelId": self.hotel},
+        )
+
+    def profile(self, pid: str) -> dict[str, Any] | None:
+        """The mapped guest profile (a canonical dict), or None if OPERA has none."""
+        if pid not in self._profiles:
+            try:
+                body = self.profile_json(pid)
+            except OperaApiError as exc:
+                if exc.status != 404:
+                    raise
+                body = {}
+            self._profiles[pid] = map_profile(body, source=self.ctx.name, profile_id=pid) if body else None
+        return self._profiles[pid]
+
+    def profiles(self, pids: list[str], cursor: str | None, ack: list[int]) -> Batch[GuestProfile]:
+        batch: Batch[GuestProfile] = Batch([], cursor, ack=ack)
+        for pid in pids:
+            self._profiles.pop(pid, None)  # an event says it changed: read it again
+            mapped = self.profile(pid)
+            if mapped is not None:
+                validate_into(GuestProfile, mapped, _raw({"profileId": pid}), batch, self.context)
+        return batch
+
+    # -- stays and folios -------------------------------------------------------------------
+    def stays(self, infos: list[dict[str, Any]], cursor: str | None) -> Batch[Stay]:
+        batch: Batch[Stay] = Batch([], cursor)
+        for info in infos:
+            mapped = map_stay(info, source=self.ctx.name, hotel=self.hotel)
+            if mapped is not None:
+                validate_into(Stay, mapped, _raw(info), batch)
+        return batch
+
+    def folios(self, infos: list[dict[str, Any]], cursor: str | None) -> Batch[FolioLine]:
+        batch: Batch[FolioLine] = Batch([], cursor)
+        for info in infos:
+            rid = reservation_id(info)
+            if not rid or map_stay(info, source=self.ctx.name, hotel=self.hotel) is None:
+                continue  # folios exist only once a guest has checked in
+            body = self.client.get_json(
+                "getFolio",
+                f"/csh/v1/hotels/{self.hotel}/reservations/{rid}/folios",
+                {"fetchInstructions": ["Postings"]},
+            )
+            for line in map_folio_lines(body, source=self.ctx.name, hotel=self.hotel, reservation=rid):
+                validate_into(FolioLine, line, _raw(line), batch)
+        return batch
