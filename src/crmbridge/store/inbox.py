@@ -88,6 +88,17 @@ class Inbox:
         payload = self.keyring.decrypt(bytes(r.payload_ct), **_col(self.source, r.dedupe_key))
         return InboxMessage(r.id, r.kind, r.dedupe_key, payload, r.attempts)
 
+    def history(self, key_prefix: str) -> list[tuple[str, InboxMessage]]:
+        """(status, message) of every message, in any status, whose dedupe key starts with
+        `key_prefix`, in arrival order: e.g. an order with its later modifications and cancel."""
+        q = (
+            select(inbox)
+            .where(inbox.c.source == self.source, inbox.c.dedupe_key.startswith(key_prefix, autoescape=True))
+            .order_by(inbox.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(r.status, self._message(r)) for r in conn.execute(q)]
+
     def get(self, message_id: int) -> tuple[str, InboxMessage]:
         """(status, message) of one message."""
         with self.engine.connect() as conn:
