@@ -115,3 +115,15 @@ def test_a_stored_order_that_no_longer_maps_is_quarantined_with_its_reason(store
         [row] = c.execute(select(quarantine.c.source_id, quarantine.c.reason)).all()
     assert row.source_id == "CT0777" and "departure is before arrival" in row.reason
     assert "王" not in row.reason and ctrip.ctx.inbox.counts() == {"done": 1}
+
+
+def test_cancels_waiting_for_orders_that_never_come_do_not_hold_up_later_orders(store, ctrip, monkeypatch):
+    from crmbridge_ctrip import adapter
+
+    monkeypatch.setattr(adapter, "BATCH", 2)  # pages of 10 pending messages
+    for i in range(12):
+        ctrip.send(messages().cancel(f"CT01{i:02d}", HOTEL))
+    ctrip.send(messages().order(order()))
+    ctrip.process()
+    assert reservation_row(store, "ctrip", "CT9001").status == "confirmed"
+    assert ctrip.ctx.inbox.counts() == {"pending": 12, "done": 1}

@@ -72,10 +72,13 @@ class Inbox:
                 ).inserted_primary_key[0]
         return [existing[k] for k in keys]
 
-    def pending(self, kinds: Sequence[str] | None = None, limit: int = 1000) -> list[InboxMessage]:
+    def pending(
+        self, kinds: Sequence[str] | None = None, limit: int = 1000, after_id: int = 0
+    ) -> list[InboxMessage]:
+        """Pending messages in arrival order; `after_id` pages past messages left waiting."""
         q = (
             select(inbox)
-            .where(inbox.c.source == self.source, inbox.c.status == "pending")
+            .where(inbox.c.source == self.source, inbox.c.status == "pending", inbox.c.id > after_id)
             .order_by(inbox.c.id)
             .limit(limit)
         )

@@ -247,16 +247,30 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}" if isinstance(exc, BadRequest | UnsafeXml) else type(exc).__name__
 
 
+def _pending_by_order(inbox: Inbox) -> Iterator[tuple[str, list[InboxMessage]]]:
+    """Pending messages grouped by Ctrip order, page by page, so that cancels waiting for
+    orders that never came cannot crowd out what arrived after them."""
+    after, seen = 0, set()
+    while page := inbox.pending(kinds=list(KIND.values()), limit=BATCH * 5, after_id=after):
+        after = page[-1].id
+        groups: dict[str, list[InboxMessage]] = {}
+        for msg in page:
+            groups.setdefault(msg.dedupe_key.split("|", 1)[0], []).append(msg)
+        for order_id, msgs in groups.items():
+            # An order split across two pages is folded once, from its full history; the
+            # messages of the later page stay pending until the next run.
+            if order_id not in seen:
+                seen.add(order_id)
+                yield order_id, msgs
+
+
 def fetch(source: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Reservation]]:
     inbox = source.inbox
     if inbox is None:
         raise RuntimeError("the ctrip adapter reads its inbox: run it against a store")
-    groups: dict[str, list[InboxMessage]] = {}
-    for msg in inbox.pending(kinds=list(KIND.values()), limit=BATCH * 5):
-        groups.setdefault(msg.dedupe_key.split("|", 1)[0], []).append(msg)
     context = {"phone_region": source.phone_region}
     batch: Batch[Reservation] = Batch([], None)
-    for order_id, msgs in groups.items():
+    for order_id, msgs in _pending_by_order(inbox):
         try:
             data, raw = _fold(source, order_id)
         except _Waiting:
