@@ -9,8 +9,10 @@ Reservation; a cancel or modification that came before its order waits in the in
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -20,6 +22,7 @@ from crmbridge.adapters.base import (
     AdapterConfig,
     AdapterType,
     Batch,
+    DemoSource,
     PushReply,
     PushRequest,
     SourceContext,
@@ -304,6 +307,26 @@ def crmbridge_adapter_types() -> Iterable[AdapterType]:
             check,
         )
     ]
+
+
+@hookimpl
+def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
+    """A Ctrip source whose simulator replays the scripted stream into the demo's receiver."""
+    from .simulator import Credentials, run, scripted_stream
+
+    creds = Credentials("ctrip-demo", secrets.token_urlsafe(16))  # a fresh secret per demo run
+    hotel = "SHA01"
+    options = {
+        "hotel_code": hotel,
+        "requestor_id": creds.requestor_id,
+        "message_password": creds.password,
+        "path": "/ota/ctrip",
+    }
+
+    def send(url: str) -> None:
+        run(url, scripted_stream(creds, hotel, date.today() + timedelta(days=14)))
+
+    return [DemoSource("ctrip", TYPE, options, sender=send)]
 
 
 @hookimpl
