@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from crmbridge_ctrip.simulator import Outcome
+from crmbridge_ctrip.simulator import Guest, Outcome
 from sqlalchemy import select
 
 from crmbridge.adapters.base import PushRequest
 from crmbridge.engine.sync import SyncEngine
 from crmbridge.plugins import load_plugins
+from crmbridge.store.reader import load_guests
 from crmbridge.store.schema import quarantine
 from crmbridge.store.writer import Counts
 
@@ -127,3 +128,15 @@ def test_cancels_waiting_for_orders_that_never_come_do_not_hold_up_later_orders(
     ctrip.process()
     assert reservation_row(store, "ctrip", "CT9001").status == "confirmed"
     assert ctrip.ctx.inbox.counts() == {"pending": 12, "done": 1}
+
+
+def test_cjk_emoji_and_very_long_names_come_back_from_the_store_intact(store, ctrip):
+    long_given = "Anna-Maria " * 60
+    ctrip.send(messages().order(order("CT0801", guest=Guest("𠀋", "🐉", pinyin=("Qiu", "Long")))))
+    ctrip.send(messages().order(order("CT0802", guest=Guest("Schmidt 🌸", long_given.strip()))))
+    ctrip.process()
+    with store.engine.connect() as c:
+        shown = [v.display() for v in load_guests(c, store.keyring)]
+    names = {tuple(d.get(k, {}).get("value") for k in ("local_name", "surname", "given_name")) for d in shown}
+    assert ("𠀋🐉", "Qiu", "Long") in names
+    assert (None, "Schmidt 🌸", long_given.strip()) in names
