@@ -121,7 +121,7 @@ def test_a_stored_order_that_no_longer_maps_is_quarantined_with_its_reason(store
 def test_cancels_waiting_for_orders_that_never_come_do_not_hold_up_later_orders(store, ctrip, monkeypatch):
     from crmbridge_ctrip import adapter
 
-    monkeypatch.setattr(adapter, "BATCH", 2)  # pages of 10 pending messages
+    monkeypatch.setattr(adapter, "PAGE", 10)
     for i in range(12):
         ctrip.send(messages().cancel(f"CT01{i:02d}", HOTEL))
     ctrip.send(messages().order(order()))

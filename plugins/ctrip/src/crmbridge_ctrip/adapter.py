@@ -60,7 +60,8 @@ from .safexml import UnsafeXml, parse
 
 TYPE = "ctrip"
 KIND = {Kind.ORDER: "ctrip.order", Kind.MODIFY: "ctrip.modify", Kind.CANCEL: "ctrip.cancel"}
-BATCH = 200
+BATCH = 50  # records per transaction: small, so an order is readable soon after it arrives
+PAGE = 1000  # pending messages read at a time
 
 
 class CtripConfig(AdapterConfig):
@@ -206,15 +207,19 @@ class _Waiting(Exception):
     """The order has not arrived yet: its cancel or modification stays pending."""
 
 
-def _fold(source: SourceContext, order_id: str) -> tuple[dict[str, Any], str]:
+def _fold(
+    source: SourceContext, order_id: str, known: list[InboxMessage] | None = None
+) -> tuple[dict[str, Any], str]:
     """The order's current state from all its messages: the latest full payload (the order,
-    or its newest modification), cancelled if a cancel was received."""
+    or its newest modification), cancelled if a cancel was received. `known` is the order's
+    complete message list when the caller has it; otherwise it is read from the inbox."""
     assert source.inbox is not None
     latest: tuple[InboxMessage, etree._Element] | None = None
     have_order = cancelled = False
     times: list[datetime] = []
     created: datetime | None = None
-    for _, msg in source.inbox.history(f"{order_id}|"):
+    history = known if known is not None else [m for _, m in source.inbox.history(f"{order_id}|")]
+    for msg in history:
         el = parse(msg.payload.encode())
         ts = parse_time(el.get("TimeStamp"))
         if ts is not None:
@@ -250,11 +255,15 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}" if isinstance(exc, BadRequest | UnsafeXml) else type(exc).__name__
 
 
-def _pending_by_order(inbox: Inbox) -> Iterator[tuple[str, list[InboxMessage]]]:
+def _pending_by_order(inbox: Inbox) -> Iterator[tuple[str, list[InboxMessage], bool]]:
     """Pending messages grouped by Ctrip order, page by page, so that cancels waiting for
-    orders that never came cannot crowd out what arrived after them."""
+    orders that never came cannot crowd out what arrived after them. The flag says whether
+    the group is the order's whole history: its order message is still pending (so nothing
+    of it was processed before: an order is acknowledged with everything it was folded
+    with) and the page held every pending message."""
     after, seen = 0, set()
-    while page := inbox.pending(kinds=list(KIND.values()), limit=BATCH * 5, after_id=after):
+    order_kind = KIND[Kind.ORDER]
+    while page := inbox.pending(kinds=list(KIND.values()), limit=PAGE, after_id=after):
         after = page[-1].id
         groups: dict[str, list[InboxMessage]] = {}
         for msg in page:
@@ -264,7 +273,8 @@ def _pending_by_order(inbox: Inbox) -> Iterator[tuple[str, list[InboxMessage]]]:
             # messages of the later page stay pending until the next run.
             if order_id not in seen:
                 seen.add(order_id)
-                yield order_id, msgs
+                whole = len(page) < PAGE and any(m.kind == order_kind for m in msgs)
+                yield order_id, msgs, whole
 
 
 def fetch(source: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Reservation]]:
@@ -273,9 +283,9 @@ def fetch(source: SourceContext, cursor: str | None, full: bool) -> Iterator[Bat
         raise RuntimeError("the ctrip adapter reads its inbox: run it against a store")
     context = {"phone_region": source.phone_region}
     batch: Batch[Reservation] = Batch([], None)
-    for order_id, msgs in _pending_by_order(inbox):
+    for order_id, msgs, whole in _pending_by_order(inbox):
         try:
-            data, raw = _fold(source, order_id)
+            data, raw = _fold(source, order_id, msgs if whole else None)
         except _Waiting:
             continue
         except Exception as exc:
