@@ -208,3 +208,11 @@ def test_only_ctrip_sources_are_answered(store):
 
     with pytest.raises(LookupError, match="does not receive pushes"):
         load_plugins().receive(SourceContext("pms", "file", None), PushRequest("POST", "/", {}, b""))
+
+
+def test_an_order_without_a_reservation_gets_450(send, with_one_order):
+    body = messages().order(order("CT0006"))
+    start, end = body.index(b"<HotelReservations>"), body.index(b"</HotelReservations>")
+    before = with_one_order()
+    out = send(body[:start] + body[end + len(b"</HotelReservations>") :])
+    assert (out.root, out.errors) == ("OTA_HotelResRS", [("3", "450")]) and with_one_order() == before

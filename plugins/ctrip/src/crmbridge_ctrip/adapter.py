@@ -155,7 +155,8 @@ def _accept(source: SourceContext, req: CtripRequest) -> PushReply:
         return _reply(reply, req.soap, [mid])
     [res] = reservations(req.message)[:1] or [None]
     if res is None:
-        return error_reply(root, unable("no HotelReservation"), echo=req.echo_token, order_id=oid)
+        err = unable("no HotelReservation")
+        return error_reply(root, err, echo=req.echo_token, order_id=oid, soap=req.soap)
     try:
         _check_mapping(source, req, res)
     except (BadRequest, RecordInvalid) as exc:
