@@ -55,6 +55,14 @@ def _settled(store: GuestStore) -> bool:
     return _state(store) == EXPECTED and store.inbox("ctrip").counts() == {"done": 7}
 
 
+def _wait_settled(store: GuestStore, what: str) -> None:
+    try:
+        wait_for(lambda: _settled(store), what=what)
+    except AssertionError as exc:  # say how far it got
+        state, counts = _state(store), store.inbox("ctrip").counts()
+        raise AssertionError(f"{exc}: store {state}, inbox {counts}") from None
+
+
 def _replay(url: str) -> list[str]:
     """The labels of the steps whose reply was not what Ctrip expects."""
     return [
@@ -66,7 +74,7 @@ def test_the_scripted_stream_lands_completely_matched_to_known_guests(store, rec
     with store.transaction() as w:  # 王芳 stayed before: the PMS export has her mobile
         w.upsert_reservations([reservation("PMS-88", guest={"phones": [{"number": "139 0013 9000"}]})])
     assert _replay(receiver.url + CONFIG.path) == []
-    wait_for(lambda: _settled(store), what="the whole stream in the store")
+    _wait_settled(store, "the whole stream in the store")
     assert guest_of(store, "ctrip", ORDERS["wang"].order_id) == guest_of(store, "legacy_pms", "PMS-88")
     assert reservation_row(store, "ctrip", "CT2026112309") is None  # sent with a wrong password
 
@@ -74,7 +82,7 @@ def test_the_scripted_stream_lands_completely_matched_to_known_guests(store, rec
 def test_resending_the_whole_stream_changes_nothing(store, receiver):
     url = receiver.url + CONFIG.path
     assert _replay(url) == []
-    wait_for(lambda: _settled(store), what="the stream in the store")
+    _wait_settled(store, "the stream in the store")
     with store.engine.connect() as c:
         before = c.execute(select(reservations).order_by(reservations.c.source_id)).all()
     assert _replay(url) == []  # duplicates acknowledged with the 127 warning
@@ -96,7 +104,7 @@ def test_a_processing_failure_is_retried_and_nothing_is_lost(store, monkeypatch)
     monkeypatch.setattr(BatchWriter, "upsert_reservations", flaky)
     with _receiver(store) as r:
         assert _replay(r.url + CONFIG.path) == []
-        wait_for(lambda: _settled(store), what="the stream in the store after retries")
+        _wait_settled(store, "the stream in the store after retries")
     assert len(failures) == 2
 
 
@@ -118,7 +126,7 @@ def test_no_guest_data_is_in_the_database_file_in_clear(tmp_path, keyring):
     try:
         with _receiver(store) as r:
             assert _replay(r.url + CONFIG.path) == []
-            wait_for(lambda: _settled(store), what="the stream in the store")
+            _wait_settled(store, "the stream in the store")
     finally:
         store.close()
     raw = b"".join(p.read_bytes() for p in Path(tmp_path).glob("store.db*"))
