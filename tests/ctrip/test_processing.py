@@ -140,3 +140,25 @@ def test_cjk_emoji_and_very_long_names_come_back_from_the_store_intact(store, ct
     names = {tuple(d.get(k, {}).get("value") for k in ("local_name", "surname", "given_name")) for d in shown}
     assert ("𠀋🐉", "Qiu", "Long") in names
     assert (None, "Schmidt 🌸", long_given.strip()) in names
+
+
+def test_an_order_arriving_while_its_waiting_cancel_is_folded_is_acknowledged_with_it(
+    store, ctrip, monkeypatch
+):
+    from crmbridge.store.inbox import Inbox
+
+    ctrip.send(messages().cancel("CT9001", HOTEL))
+    real, arrived = Inbox.history, []
+
+    def order_commits_mid_run(self, prefix):
+        if not arrived and prefix == "CT9001|" and self.pending(kinds=["ctrip.cancel"]):
+            arrived.append(1)  # after the run read its page, before it folds the cancel
+            ctrip.send(messages().order(order()))
+        return real(self, prefix)
+
+    monkeypatch.setattr(Inbox, "history", order_commits_mid_run)
+    ctrip.process()
+    assert arrived and reservation_row(store, "ctrip", "CT9001").status == "cancelled"
+    assert ctrip.ctx.inbox.counts() == {"done": 2}  # the order was folded, so it is done too
+    ctrip.process()
+    assert reservation_row(store, "ctrip", "CT9001").status == "cancelled"

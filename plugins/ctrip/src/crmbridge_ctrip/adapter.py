@@ -210,16 +210,25 @@ class _Waiting(Exception):
 
 def _fold(
     source: SourceContext, order_id: str, known: list[InboxMessage] | None = None
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], str, list[int]]:
     """The order's current state from all its messages: the latest full payload (the order,
     or its newest modification), cancelled if a cancel was received. `known` is the order's
-    complete message list when the caller has it; otherwise it is read from the inbox."""
+    complete message list when the caller has it; otherwise it is read from the inbox.
+
+    Also returns the ids of the pending messages it used: they are acknowledged with the
+    record, including ones that arrived after the caller's page was read. Otherwise an order
+    folded here would stay pending and later be folded alone, without its cancel."""
     assert source.inbox is not None
     latest: tuple[InboxMessage, etree._Element] | None = None
     have_order = cancelled = False
     times: list[datetime] = []
     created: datetime | None = None
-    history = known if known is not None else [m for _, m in source.inbox.history(f"{order_id}|")]
+    if known is not None:
+        history, used = known, [m.id for m in known]
+    else:
+        statuses = source.inbox.history(f"{order_id}|")
+        history = [m for _, m in statuses]
+        used = [m.id for status, m in statuses if status == "pending"]
     for msg in history:
         el = parse(msg.payload.encode())
         ts = parse_time(el.get("TimeStamp"))
@@ -248,7 +257,7 @@ def _fold(
         created_at=created,
         updated_at=max(times) if times else None,
     )
-    return data, msg.payload
+    return data, msg.payload, used
 
 
 def _describe(exc: Exception) -> str:
@@ -260,8 +269,8 @@ def _pending_by_order(inbox: Inbox) -> Iterator[tuple[str, list[InboxMessage], b
     """Pending messages grouped by Ctrip order, page by page, so that cancels waiting for
     orders that never came cannot crowd out what arrived after them. The flag says whether
     the group is the order's whole history: its order message is still pending (so nothing
-    of it was processed before: an order is acknowledged with everything it was folded
-    with) and the page held every pending message."""
+    of it was processed before: a fold acknowledges every pending message it used, the
+    order included) and the page held every pending message."""
     after, seen = 0, set()
     order_kind = KIND[Kind.ORDER]
     while page := inbox.pending(kinds=list(KIND.values()), limit=PAGE, after_id=after):
@@ -286,7 +295,7 @@ def fetch(source: SourceContext, cursor: str | None, full: bool) -> Iterator[Bat
     batch: Batch[Reservation] = Batch([], None)
     for order_id, msgs, whole in _pending_by_order(inbox):
         try:
-            data, raw = _fold(source, order_id, msgs if whole else None)
+            data, raw, used = _fold(source, order_id, msgs if whole else None)
         except _Waiting:
             continue
         except Exception as exc:
@@ -294,7 +303,7 @@ def fetch(source: SourceContext, cursor: str | None, full: bool) -> Iterator[Bat
             for m in msgs:
                 inbox.mark_failed(m.id, _describe(exc))
             continue
-        batch.ack += [m.id for m in msgs]
+        batch.ack += list(dict.fromkeys([m.id for m in msgs] + used))
         validate_into(Reservation, data, raw, batch, context)
         if batch.size >= BATCH:
             yield batch
