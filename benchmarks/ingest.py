@@ -82,6 +82,10 @@ def real_rows(path: Path = REAL) -> Iterator[dict[str, str]]:
                     "currency": "EUR",
                 }
             )
+            if person.local is None:
+                # Invented non-Chinese numbers come from small fictional ranges (555-01xx):
+                # at this scale they would join strangers, which the real data never does.
+                row["phone"] = ""
             yield row
 
 

@@ -197,3 +197,20 @@ def test_demo_syncs_the_sources_plugins_offer_inside_their_simulators(tmp_path):
     assert plugin.events == ["started", "stopped"]
     assert "synced memory_pms/stays: 1 fetched, 1 new" in text
     assert "synced legacy_pms/reservations" in text and "quarantined" in text
+
+
+def test_alerts_rules_and_segments_read_the_example_config(tmp_path):
+    root = project(tmp_path, f"sqlite:///{tmp_path / 'store.db'}")
+    cli("sync", cwd=root)
+    rules = {r["rule"]: r["enabled"] for r in json.loads(cli("alerts", "rules", "--json", cwd=root).stdout)}
+    assert rules["complaint"] and rules["win_back"] and len(rules) >= 8
+    seg = json.loads(cli("segments", "--date", "2026-11-23", "--json", cwd=root).stdout)
+    assert seg["guests"] == sum(seg["value_tiers"].values()) > 0
+
+
+def test_unknown_alert_rule_in_config_says_which_rules_exist(tmp_path):
+    root = project(tmp_path, f"sqlite:///{tmp_path / 'store.db'}")
+    cfg = root / "config" / "crmbridge.toml"
+    cfg.write_text(cfg.read_text() + "\n[alerts.rules.birthdays]\nenabled = true\n")
+    p = cli("alerts", "preview", cwd=root, check=False)
+    assert p.returncode == 2 and "birthdays" in p.stderr and "celebration" in p.stderr

@@ -169,3 +169,16 @@ def test_inbox_history_lists_every_status_by_key_prefix_without_wildcards(store)
         Inbox.mark_done(conn, [order])
     history = box.history("CT_1|")  # "_" is literal here, not LIKE's any-character
     assert [(status, m.id) for status, m in history] == [("done", order), ("pending", cancel)]
+
+
+def test_inbox_find_returns_messages_by_key_whatever_their_status(store):
+    box = store.inbox("fliggy_push")
+    [book, cancel] = box.put([("BookRQ", "BookRQ:31", '{"n": 1}'), ("CancelRQ", "CancelRQ:31", '{"n": 2}')])
+    with store.transaction() as w:
+        box.mark_done(w.conn, [book])
+    found = box.find(["BookRQ:31", "CancelRQ:31", "PaySuccessRQ:31"])
+    assert {k: (s, m.id, m.payload) for k, (s, m) in found.items()} == {
+        "BookRQ:31": ("done", book, '{"n": 1}'),
+        "CancelRQ:31": ("pending", cancel, '{"n": 2}'),
+    }
+    assert store.inbox("other").find(["BookRQ:31"]) == {}

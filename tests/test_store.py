@@ -5,13 +5,16 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text, update
 
 from crmbridge.identity.keys import IdentityPolicy
 from crmbridge.store.crypto import DecryptionError
+from crmbridge.store.db import make_engine
 from crmbridge.store.guest_store import GuestStore
 from crmbridge.store.reader import load_guests
-from crmbridge.store.schema import guest_merges, guests, profile_records, reservations
+from crmbridge.store.schema import guest_merges, guests, metadata, profile_records, reservations
 
 from .factories import reservation
 
@@ -218,3 +221,11 @@ def test_update_times_in_different_offsets_are_compared_as_instants(store):
     assert _write(store, [reservation(room_type="STE", updated_at="2026-11-20T03:00:00Z")]).updated == 1
     with store.engine.connect() as c:
         assert c.execute(select(reservations.c.room_type)).scalar_one() == "STE"
+
+
+def test_migrations_build_exactly_the_schema_the_code_declares(db_url):
+    eng = make_engine(db_url)
+    with eng.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    eng.dispose()
+    assert diff == []

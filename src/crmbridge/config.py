@@ -12,9 +12,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    from .insights.config import AlertsConfig, SegmentsConfig
 
 DEFAULT_CONFIG = Path("config/crmbridge.toml")
 SECRET_KEY = re.compile(r"(password|secret|token|session_key|app_key|api_key)$")
@@ -80,6 +83,8 @@ class Config:
     store: StoreConfig
     sources: dict[str, SourceConfig] = field(default_factory=dict)
     timezone: str = "Asia/Shanghai"
+    alerts: AlertsConfig | None = None  # set by load_config; defaults when the table is absent
+    segments: SegmentsConfig | None = None
     receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
 
 
@@ -128,7 +133,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"is not valid TOML: {exc}") from None
-    unknown = set(data) - {"store", "sources", "timezone", "receiver"}
+    unknown = set(data) - {"store", "sources", "timezone", "receiver", "alerts", "segments"}
     if unknown:
         raise ConfigError(path, "", f"unknown top-level tables: {', '.join(sorted(unknown))}")
     store_table = dict(data.get("store", {}))
@@ -146,6 +151,13 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     except ValidationError as exc:
         raise ConfigError(path, "receiver", _pydantic_problem(exc)) from None
     cfg = Config(path=path, store=store, timezone=data.get("timezone", "Asia/Shanghai"), receiver=receiver)
+    from .insights.config import AlertsConfig, SegmentsConfig  # insights imports this module
+
+    for table, model in (("alerts", AlertsConfig), ("segments", SegmentsConfig)):
+        try:
+            setattr(cfg, table, model.model_validate(data.get(table, {})))
+        except ValidationError as exc:
+            raise ConfigError(path, table, _pydantic_problem(exc)) from None
     for name, table in (data.get("sources") or {}).items():
         where = f"sources.{name}"
         if not isinstance(table, dict) or "type" not in table:

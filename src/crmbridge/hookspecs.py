@@ -28,7 +28,8 @@ if TYPE_CHECKING:
         PushResult,
         SourceContext,
     )
-    from .models import Alert, FolioLine, GuestProfile, Reservation, Stay
+    from .insights.rules import AlertRule
+    from .models import Alert, Feedback, FolioLine, GuestProfile, Reservation, Stay
 
 hookspec = pluggy.HookspecMarker("crmbridge")
 hookimpl = pluggy.HookimplMarker("crmbridge")
@@ -100,7 +101,10 @@ def crmbridge_push_alerts(source: SourceContext, alerts: list[Alert]) -> list[Pu
     """Deliver alerts and notes to the PMS behind ``source``; return one result per alert.
 
     Must be idempotent: pushing an alert whose fingerprint the PMS already holds is a no-op
-    reported as ``PushResult(status="unchanged")``. Answer only for your own adapter types.
+    reported as ``PushResult(status="unchanged")``; an alert whose (target, pms_id, rule) slot
+    holds different content replaces it (``"replaced"``); ``action="retire"`` removes what the
+    slot holds (``"retired"``). Record outcomes in ``source.ledger``. Answer only for your own
+    adapter types.
     """
 
 
@@ -130,4 +134,30 @@ def crmbridge_receive(source: SourceContext, request: PushRequest) -> PushReply 
     wrong credential is an error reply, never an exception. The receiver then runs the
     source's fetch hooks, which turn pending inbox messages into records and list their ids
     in ``Batch.ack``. Return ``None`` when ``source.type`` is not yours.
+    """
+
+
+@hookspec(firstresult=True)
+def crmbridge_fetch_feedback(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[Feedback]] | None:
+    """Yield batches of ``Feedback``: ratings, complaints, reviews, survey answers.
+
+    Same contract as ``crmbridge_fetch_reservations``. Each item names its stay by
+    ``reservation_source_id`` (with ``reservation_source`` when the reservation lives in another
+    source, e.g. the PMS) or ``stay_source_id``; the alert rules read complaints and low ratings
+    through that link. ``text`` is the guest's own words and is stored encrypted.
+    """
+
+
+@hookspec
+def crmbridge_register_alert_rules() -> Iterable[AlertRule]:
+    """Return alert rules to add to the built-in ones.
+
+    A rule has a unique ``name``, a ``settings`` pydantic model (its ``[alerts.rules.NAME]``
+    table: ``enabled`` plus its thresholds) and ``evaluate(arrival, guest, settings, lang)``,
+    returning a ``Finding(text, evidence)`` or ``None``. ``arrival`` is the reservation being
+    prepared, ``guest`` the unified profile with its history (``GuestFacts``). The text is
+    what the front desk reads in the PMS: short, in ``lang`` ("zh" or "en"), never a
+    document number, full phone number or e-mail; word health matters minimally.
     """

@@ -28,6 +28,7 @@ from .adapters.base import (
     SourceContext,
     Stream,
 )
+from .insights.rules import AlertRule
 from .models import Alert
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,17 @@ class Hooks:
 
     def demo_sources(self, workdir: Path) -> list[DemoSource]:
         return [d for part in self.pm.hook.crmbridge_demo_sources(workdir=workdir) for d in part or ()]
+
+    def alert_rules(self) -> dict[str, AlertRule]:
+        """Built-in and plugin rules by name; a name declared twice keeps the first."""
+        found: dict[str, AlertRule] = {}
+        for part in self.pm.hook.crmbridge_register_alert_rules():
+            for rule in part or ():
+                if rule.name in found:
+                    log.warning("alert rule %r declared twice; keeping the first", rule.name)
+                    continue
+                found[rule.name] = rule
+        return found
 
     def receive(self, source: SourceContext, request: PushRequest) -> PushReply:
         reply = self.pm.hook.crmbridge_receive(source=source, request=request)

@@ -1,4 +1,4 @@
-"""Built-in file adapter: reservations with their guests from CSV or JSON Lines exports.
+"""Built-in file adapters: reservations with their guests, or guest feedback, from CSV or JSON Lines.
 
 Incremental by ``updated_at``: the cursor keeps the high-water mark of the last completed pass,
 plus, during a pass, the file and row reached, so a killed import resumes where its last
@@ -12,7 +12,7 @@ import glob
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -20,10 +20,15 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..hookspecs import hookimpl
-from ..models import Reservation
+from ..models import Feedback, Reservation
 from .base import AdapterConfig, AdapterType, Batch, Reject, SourceContext, validate_into
 
 TYPE = "file"
+FEEDBACK_TYPE = "feedback-file"
+FEEDBACK_COLUMNS = (
+    "source_id", "received_at", "rating", "category", "text", "reservation_id",
+    "reservation_source", "stay_id", "updated_at",
+)  # fmt: skip
 CSV_COLUMNS = (
     "source_id", "hotel_code", "status", "arrival", "departure", "room_type", "rate_code",
     "adults", "children", "total_amount", "currency", "channel", "given_name", "surname",
@@ -173,7 +178,27 @@ class _Cursor:
         return json.dumps(out)
 
 
-def fetch(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Reservation]]:
+def map_feedback_row(row: dict[str, Any], *, source: str, default_hotel: str | None) -> dict[str, Any]:
+    """A feedback export row (survey tool, OTA reviews, guest-relations log) to `Feedback`."""
+    g = {k: v for k, v in row.items() if not _blank(v)}
+    out: dict[str, Any] = {"source": source, "source_id": str(g.get("source_id", "")).strip()}
+    for k in ("rating", "category", "text", "received_at", "updated_at", "reservation_source"):
+        if k in g:
+            out[k] = g[k]
+    if "reservation_id" in g:
+        out["reservation_source_id"] = g["reservation_id"]
+    if "stay_id" in g:
+        out["stay_source_id"] = g["stay_id"]
+    return out
+
+
+def fetch(
+    ctx: SourceContext,
+    cursor: str | None,
+    full: bool,
+    model: type[Any] = Reservation,
+    mapper: Callable[..., dict[str, Any]] = map_row,
+) -> Iterator[Batch[Any]]:
     cfg: FileConfig = ctx.settings
     cur = _Cursor(cursor, full)
     files = _files(ctx)
@@ -188,7 +213,7 @@ def fetch(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[
                 continue  # finished in the interrupted pass
             if str(path) == resume["file"] and path.stat().st_size == resume.get("size"):
                 skip_to = int(resume["row"])
-        batch: Batch[Reservation] = Batch([], None)
+        batch: Batch[Any] = Batch([], None)
         row_no = 0
         for row_no, row, raw in _rows(path, _format(path, cfg)):
             if row_no <= skip_to:
@@ -201,8 +226,8 @@ def fetch(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[
             elif _blank(row.get("source_id")):
                 batch.rejects.append(Reject(f"{path.name}:{row_no}", "source_id is empty", raw))
             else:
-                mapped = map_row(row, source=ctx.name, default_hotel=cfg.hotel_code)
-                validate_into(Reservation, mapped, raw, batch, context)
+                mapped = mapper(row, source=ctx.name, default_hotel=cfg.hotel_code)
+                validate_into(model, mapped, raw, batch, context)
                 if ts is not None and (cur.pass_max is None or ts > cur.pass_max):
                     cur.pass_max = ts
             if batch.size >= cfg.batch_size:
@@ -236,7 +261,14 @@ def crmbridge_adapter_types() -> Iterable[AdapterType]:
             frozenset({"reservations"}),
             "Reservation and guest exports as CSV or JSON Lines",
             check,
-        )
+        ),
+        AdapterType(
+            FEEDBACK_TYPE,
+            FileConfig,
+            frozenset({"feedback"}),
+            "Guest feedback (ratings, complaints, reviews) as CSV or JSON Lines",
+            check,
+        ),
     ]
 
 
@@ -247,6 +279,15 @@ def crmbridge_fetch_reservations(
     if source.type != TYPE:
         return None
     return fetch(source, cursor, full)
+
+
+@hookimpl
+def crmbridge_fetch_feedback(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[Feedback]] | None:
+    if source.type != FEEDBACK_TYPE:
+        return None
+    return fetch(source, cursor, full, Feedback, map_feedback_row)
 
 
 def csv_header() -> str:

@@ -24,6 +24,7 @@ from ..store.crypto import Keyring
 from ..store.reader import load_guests, source_status
 from ..store.schema import guests as guests_table
 from ..store.writer import Counts
+from .alerts import alerts_app, segments_command
 from .context import err, fail, is_tty, open_app
 
 app = typer.Typer(
@@ -299,6 +300,9 @@ def serve(
     receiver.stop()
     out.print("stopped cleanly")
 
+
+app.add_typer(alerts_app, name="alerts")
+app.command("segments")(segments_command)
 
 guests_app = typer.Typer(
     help="Guest profiles (PII masked).", invoke_without_command=True, pretty_exceptions_show_locals=False

@@ -29,6 +29,17 @@ def _trigger(schedule: Any, tz: str) -> Any:
     return IntervalTrigger(seconds=schedule.interval_seconds(), timezone=tz)
 
 
+def _push_alerts(app: Any) -> None:
+    from ..insights.prearrival import run_prearrival
+
+    try:
+        for name, _, summary in run_prearrival(app.config, app.hooks, app.store):
+            if summary is not None:
+                log.warning("alerts for %s: %s", name, summary.as_dict())
+    except Exception:  # the next tick tries again; the scheduler must keep running
+        log.exception("pre-arrival alert job failed")
+
+
 def run_scheduler(
     app: Any, out: Console, stop: threading.Event | None = None, receiver: Receiver | None = None
 ) -> None:
@@ -69,6 +80,18 @@ def run_scheduler(
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),
+        )
+        jobs += 1
+    alerts = app.config.alerts
+    if alerts is not None and alerts.schedule is not None:
+        sched.add_job(
+            _push_alerts,
+            _trigger(alerts.schedule, app.config.timezone),
+            args=(app,),
+            id="alerts",
+            name="pre-arrival alerts",
+            max_instances=1,
+            coalesce=True,
         )
         jobs += 1
     if not jobs and receiver is None:

@@ -20,7 +20,7 @@ from ..store.writer import BatchWriter, Counts, utcnow
 log = logging.getLogger(__name__)
 
 # Profiles first, so reservations in the same run find their guests already resolved.
-STREAM_ORDER = ("profiles", "reservations", "stays", "folios")
+STREAM_ORDER = ("profiles", "reservations", "stays", "folios", "feedback")
 assert set(STREAM_ORDER) == set(STREAMS)
 
 Progress = Callable[[str, str, Counts], None]
@@ -63,6 +63,7 @@ class SyncEngine:
             "profiles": lambda b: w.upsert_profiles(b).counts,
             "stays": w.upsert_stays,
             "folios": w.upsert_folios,
+            "feedback": w.upsert_feedback,
         }[stream]
         return method(batch.records)  # type: ignore[operator]
 

@@ -32,6 +32,8 @@ def push_sources(cfg: Config, hooks: Hooks, store: GuestStore) -> list[PushRoute
         if RECEIVE not in adapter.capabilities:
             continue
         path = getattr(ctx.settings, "path", None)
+        if path is None and getattr(ctx.settings, "push_enabled", True) is False:
+            continue  # an adapter that can receive, configured to pull only (Fliggy via TOP)
         where = f"sources.{src.name}.path"
         if not isinstance(path, str) or not path.startswith("/"):
             raise ConfigError(cfg.path, where, 'a push source needs a path starting with "/"')

@@ -102,6 +102,22 @@ class Inbox:
         with self.engine.connect() as conn:
             return [(r.status, self._message(r)) for r in conn.execute(q)]
 
+    def find(self, dedupe_keys: Sequence[str]) -> dict[str, tuple[str, InboxMessage]]:
+        """(status, message) by dedupe key, whatever the status, for the keys present.
+
+        A push adapter answers status queries, and folds a late cancel into its booking,
+        from what it was sent before."""
+        keys = list(dict.fromkeys(dedupe_keys))
+        out: dict[str, tuple[str, InboxMessage]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(keys), 500):
+                q = select(inbox).where(
+                    inbox.c.source == self.source, inbox.c.dedupe_key.in_(keys[i : i + 500])
+                )
+                for r in conn.execute(q):
+                    out[r.dedupe_key] = (r.status, self._message(r))
+        return out
+
     def get(self, message_id: int) -> tuple[str, InboxMessage]:
         """(status, message) of one message."""
         with self.engine.connect() as conn:

@@ -157,6 +157,26 @@ folio_lines = Table(
     UniqueConstraint("source", "source_id"),
 )
 
+# Ratings, complaints and reviews. The text is the guest's own words: ciphertext.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("source_id", String(128), nullable=False),
+    Column("rating", Integer),
+    Column("category", String(64)),
+    Column("text_ct", LargeBinary),
+    Column("reservation_source", String(64)),
+    Column("reservation_source_id", String(128), index=True),
+    Column("stay_source_id", String(128)),
+    Column("received_at", TS),
+    Column("source_updated_at", TS),
+    Column("content_hash", HASH, nullable=False),
+    Column("ingested_at", TS, nullable=False),
+    UniqueConstraint("source", "source_id"),
+)
+
 # Per (source, stream) bookmark, written in the same transaction as the batch it follows.
 sync_state = Table(
     "sync_state",

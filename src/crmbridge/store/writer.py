@@ -17,9 +17,10 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 
 from ..identity.deterministic import Candidate, DeterministicResolver
 from ..identity.keys import IdentityPolicy, identity_keys
-from ..models import FolioLine, GuestProfile, Reservation, SourceRecord, Stay
+from ..models import Feedback, FolioLine, GuestProfile, Reservation, SourceRecord, Stay
 from .crypto import Keyring
 from .schema import (
+    feedback,
     folio_lines,
     guest_index,
     guest_merges,
@@ -386,6 +387,38 @@ class BatchWriter:
             }
 
         self._apply(folio_lines, plan, row)
+        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
+
+    def upsert_feedback(self, batch: Sequence[Feedback]) -> Counts:
+        recs = _dedupe_newest(batch)
+        plan = self._plan(feedback, recs, set())
+
+        def row(i: str, f: Feedback, h: bytes) -> dict[str, Any]:
+            rsv_source, rsv_id = f.reservation_source or f.source, f.reservation_source_id
+            if rsv_id is None and f.stay_source_id:  # named by its stay: find the reservation
+                found = self.conn.execute(
+                    select(stays.c.source, stays.c.reservation_source_id).where(
+                        stays.c.source == rsv_source, stays.c.source_id == f.stay_source_id
+                    )
+                ).first()
+                if found is not None:
+                    rsv_source, rsv_id = found
+            return {
+                "source": f.source,
+                "source_id": f.source_id,
+                "rating": f.rating,
+                "category": f.category.lower() if f.category else None,
+                "text_ct": self._enc("feedback", "text_ct", i, f.text),
+                "reservation_source": rsv_source,
+                "reservation_source_id": rsv_id,
+                "stay_source_id": f.stay_source_id,
+                "received_at": f.received_at,
+                "source_updated_at": f.updated_at,
+                "content_hash": h,
+                "ingested_at": self.now,
+            }
+
+        self._apply(feedback, plan, row)
         return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
 
     # -- quarantine and cursor ----------------------------------------------------------
