@@ -14,8 +14,11 @@ from crmbridge.store.schema import guests, profile_records, reservations
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T], timeout: float = 5.0, what: str = "the condition") -> T:
-    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
+def wait_for(probe: Callable[[], T], timeout: float = 15.0, what: str = "the condition") -> T:
+    """Poll `probe` until it returns something truthy; fail after `timeout` seconds.
+
+    Healthy runs return within a fraction of a second; the bound is generous because the
+    suite shares two cores with PostgreSQL and other jobs."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()

@@ -20,6 +20,7 @@ from crmbridge.engine.sync import SyncEngine
 from crmbridge.hookspecs import hookimpl
 from crmbridge.models import Alert, GuestProfile
 from crmbridge.plugins import load_plugins
+from crmbridge.store.inbox import Inbox
 from crmbridge.store.schema import inbox
 
 from .factories import reservation
@@ -157,6 +158,17 @@ def test_receive_hook_commits_to_the_inbox_before_replying_and_refuses_a_bad_tok
     assert ctx.inbox.counts() == {"pending": 1}
     with pytest.raises(LookupError, match="does not receive pushes"):
         hooks.receive(SourceContext("legacy", "file", None), PushRequest("POST", "/", {}, b""))
+
+
+def test_inbox_history_lists_every_status_by_key_prefix_without_wildcards(store):
+    box = store.inbox("ctrip")
+    [order, cancel, _other] = box.put(
+        [("o", "CT_1|order", "{}"), ("c", "CT_1|cancel", "{}"), ("o", "CTX1|order", "{}")]
+    )
+    with store.engine.begin() as conn:
+        Inbox.mark_done(conn, [order])
+    history = box.history("CT_1|")  # "_" is literal here, not LIKE's any-character
+    assert [(status, m.id) for status, m in history] == [("done", order), ("pending", cancel)]
 
 
 def test_inbox_find_returns_messages_by_key_whatever_their_status(store):

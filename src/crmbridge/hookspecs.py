@@ -116,7 +116,8 @@ def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
     ``[sources.NAME]`` table the demo uses (validated by your config model), ``simulator`` a
     context manager the demo enters before syncing and leaves afterwards (start a loopback
     server there; bind to 127.0.0.1 and port 0). ``workdir`` is the demo's scratch folder.
-    The demo must stay offline and finish in seconds.
+    The demo must stay offline and finish in seconds. A push source sets ``sender`` instead:
+    the demo serves it on a loopback receiver and calls ``sender(url)`` with its route's URL.
     """
 
 

@@ -127,3 +127,6 @@ class DemoSource:
     type: str
     options: dict[str, Any]
     simulator: AbstractContextManager[Any] | None = None
+    # For push sources (capability `receive`): called with the URL of the source's route on
+    # the demo's receiver; it sends the demo's messages there, as the OTA would.
+    sender: Callable[[str], None] | None = None

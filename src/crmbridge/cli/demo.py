@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import time
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from ..adapters.base import AdapterType, DemoSource, SourceContext
 from ..adapters.file import FileConfig
+from ..config import ReceiverConfig
 from ..engine.sync import SyncEngine
 from ..insights.config import AlertsConfig, SegmentsConfig
 from ..insights.prearrival import plan_arrivals, push_plans
@@ -74,11 +76,35 @@ def _sync(engine: SyncEngine, ctx: SourceContext, atype: AdapterType, out: Conso
         )
 
 
+def _receive_pushes(
+    hooks: Hooks, store: GuestStore, pushed: list[tuple[DemoSource, SourceContext, AdapterType]], out: Console
+) -> None:
+    """Push sources: a receiver on 127.0.0.1:0 serves them while their senders post."""
+    from ..receiver import PushRoute, Receiver
+
+    routes = [PushRoute(ctx.settings.path, ctx, atype) for _, ctx, atype in pushed]
+    with Receiver(store, hooks, routes, ReceiverConfig(port=0, retry_seconds=1)) as receiver:
+        for (demo, _ctx, _), route in zip(pushed, routes, strict=True):
+            assert demo.sender is not None
+            demo.sender(receiver.url + route.path)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(receiver.processor.busy(ctx.name) for _, ctx, _ in pushed):
+            time.sleep(0.05)
+    for _, ctx, _ in pushed:
+        counts = ctx.inbox.counts() if ctx.inbox else {}
+        out.print(
+            f"  received {ctx.name} over HTTP: {counts.get('done', 0)} message(s) processed, "
+            f"{counts.get('pending', 0)} waiting"
+        )
+
+
 def _sync_plugin_demos(
     engine: SyncEngine, hooks: Hooks, store: GuestStore, workdir: Path, out: Console
 ) -> None:
     """Sources that installed plugins offer, each synced against its own loopback simulator."""
     demos: list[DemoSource] = hooks.demo_sources(workdir)
+    pushed: list[tuple[DemoSource, SourceContext, AdapterType]] = []
+    pms: list[SourceContext] = []
     with ExitStack() as stack:
         for demo in demos:
             atype = hooks.adapter_type(demo.type)
@@ -87,9 +113,16 @@ def _sync_plugin_demos(
                 stack.enter_context(demo.simulator)
             ctx = SourceContext(demo.name, demo.type, settings, base_dir=workdir)
             ctx.inbox, ctx.ledger = store.inbox(demo.name), store.ledger(demo.name)
+            if demo.sender is not None and "receive" in atype.capabilities:
+                pushed.append((demo, ctx, atype))
+                continue
             _sync(engine, ctx, atype, out)
             if "push_alerts" in atype.capabilities:
-                _push_arrival_alerts(hooks, store, ctx, out)
+                pms.append(ctx)
+        if pushed:
+            _receive_pushes(hooks, store, pushed, out)
+        for ctx in pms:  # after every source landed, so the alerts see all of it
+            _push_arrival_alerts(hooks, store, ctx, out)
 
 
 def _push_arrival_alerts(hooks: Hooks, store: GuestStore, ctx: SourceContext, out: Console) -> None:

@@ -44,6 +44,7 @@ class Processor:
         self.retry_seconds = retry_seconds
         self._sources = {ctx.name: _State(ctx, adapter) for ctx, adapter in sources}
         self._dirty: set[str] = set()
+        self._running: set[str] = set()  # taken from _dirty, not yet processed
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._engine = SyncEngine(store, hooks, should_stop=self._stop.is_set)
@@ -52,6 +53,11 @@ class Processor:
     def lock(self, name: str) -> threading.Lock:
         """Held while `name` is processed; the scheduler takes it too, so runs never overlap."""
         return self._sources[name].lock
+
+    def busy(self, name: str) -> bool:
+        """Whether `name` has a run queued, running, or a retry of messages not yet done."""
+        with self._cond:
+            return name in self._dirty or name in self._running or self._sources[name].retry_at is not None
 
     def kick(self, name: str) -> None:
         with self._cond:
@@ -106,6 +112,7 @@ class Processor:
                     self._cond.wait(wait)
                     due, _ = self._due()
                 todo, self._dirty = self._dirty | due, set()
+                self._running = set(todo)
             for name in sorted(todo):
                 if self._stop.is_set():
                     break
@@ -116,3 +123,6 @@ class Processor:
                     st = self._sources[name]
                     st.backoff = min(max(st.backoff * 2, self.retry_seconds), MAX_BACKOFF_S)
                     st.retry_at = time.monotonic() + st.backoff
+                finally:
+                    with self._cond:
+                        self._running.discard(name)

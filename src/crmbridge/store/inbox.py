@@ -72,10 +72,13 @@ class Inbox:
                 ).inserted_primary_key[0]
         return [existing[k] for k in keys]
 
-    def pending(self, kinds: Sequence[str] | None = None, limit: int = 1000) -> list[InboxMessage]:
+    def pending(
+        self, kinds: Sequence[str] | None = None, limit: int = 1000, after_id: int = 0
+    ) -> list[InboxMessage]:
+        """Pending messages in arrival order; `after_id` pages past messages left waiting."""
         q = (
             select(inbox)
-            .where(inbox.c.source == self.source, inbox.c.status == "pending")
+            .where(inbox.c.source == self.source, inbox.c.status == "pending", inbox.c.id > after_id)
             .order_by(inbox.c.id)
             .limit(limit)
         )
@@ -87,6 +90,17 @@ class Inbox:
     def _message(self, r: Any) -> InboxMessage:
         payload = self.keyring.decrypt(bytes(r.payload_ct), **_col(self.source, r.dedupe_key))
         return InboxMessage(r.id, r.kind, r.dedupe_key, payload, r.attempts)
+
+    def history(self, key_prefix: str) -> list[tuple[str, InboxMessage]]:
+        """(status, message) of every message, in any status, whose dedupe key starts with
+        `key_prefix`, in arrival order: e.g. an order with its later modifications and cancel."""
+        q = (
+            select(inbox)
+            .where(inbox.c.source == self.source, inbox.c.dedupe_key.startswith(key_prefix, autoescape=True))
+            .order_by(inbox.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(r.status, self._message(r)) for r in conn.execute(q)]
 
     def find(self, dedupe_keys: Sequence[str]) -> dict[str, tuple[str, InboxMessage]]:
         """(status, message) by dedupe key, whatever the status, for the keys present.
