@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound=BaseModel)
 
-Stream = Literal["reservations", "stays", "folios", "profiles"]
-STREAMS: tuple[Stream, ...] = ("reservations", "stays", "folios", "profiles")
+Stream = Literal["reservations", "stays", "folios", "profiles", "pos_checks"]
+STREAMS: tuple[Stream, ...] = ("reservations", "stays", "folios", "profiles", "pos_checks")
 
 
 class AdapterConfig(BaseModel):

@@ -1,0 +1,1 @@
+"""Insights derived from the store: dining preferences from POS checks, later segments and alert rules."""
