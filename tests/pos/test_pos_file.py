@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -32,13 +33,18 @@ ROWS = [
 ]
 
 
+@functools.cache
+def _hooks():
+    return load_plugins()  # scanning entry points is slow; the plugins hold no state
+
+
 def _source(path: Path, **over) -> SourceContext:
     cfg = PosFileConfig(path=str(path), hotel_code="SHA01", columns=COLUMNS, **over)
     return SourceContext("outlet_exports", "pos-file", cfg, base_dir=path.parent)
 
 
 def _sync(store, ctx, full=False):
-    hooks = load_plugins()
+    hooks = _hooks()
     [r] = SyncEngine(store, hooks).sync_source(ctx, hooks.adapter_type("pos-file"), full=full)
     return r
 

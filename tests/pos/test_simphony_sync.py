@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -15,6 +16,11 @@ from crmbridge.store.schema import pos_checks, pos_items, quarantine
 from .conftest import BUS, LOC, simphony_source
 
 
+@functools.cache
+def _hooks():
+    return load_plugins()  # scanning entry points is slow; the plugins hold no state
+
+
 def _at(hh: int, mm: int = 0, day: int = 20) -> datetime:
     return datetime(2026, 11, day, hh, mm, tzinfo=UTC)
 
@@ -25,7 +31,7 @@ def _dinner(cid: int, num: int, **kw) -> dict:
 
 
 def _sync(store, sim, **over):
-    hooks = load_plugins()
+    hooks = _hooks()
     [r] = SyncEngine(store, hooks).sync_source(simphony_source(sim, **over), hooks.adapter_type("simphony"))
     return r
 
@@ -39,7 +45,7 @@ def _lines(store, source_id: str) -> list:
 
 
 def test_fetch_pos_checks_hook_answers_only_for_its_own_types(sim):
-    hooks = load_plugins()
+    hooks = _hooks()
     ctx = simphony_source(sim)
     assert hooks.pm.hook.crmbridge_fetch_pos_checks(source=ctx, cursor=None, full=False) is not None
     ctx.type = "file"
@@ -135,7 +141,7 @@ def test_malformed_check_is_quarantined_and_the_rest_lands(store, sim):
 def test_resync_with_full_changes_nothing(store, sim):
     sim.put_check(LOC, _dinner(1600008, 4718, chk_name="ZHANG/WEI"), updated=_at(12))
     _sync(store, sim)
-    hooks = load_plugins()
+    hooks = _hooks()
     [r] = SyncEngine(store, hooks).sync_source(
         simphony_source(sim), hooks.adapter_type("simphony"), full=True
     )

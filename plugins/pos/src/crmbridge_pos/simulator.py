@@ -288,6 +288,7 @@ def _s256(verifier: str) -> str:
 class _Handler(BaseHTTPRequestHandler):
     simulator: SimphonySimulator
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out without a delayed-ACK stall
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass
