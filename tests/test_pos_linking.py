@@ -254,3 +254,19 @@ def test_name_typed_at_the_pos_is_stored_encrypted(store):
         bytes(row.guest_name_ct), table="pos_checks", column="guest_name_ct", row_id=row.id
     )
     assert text == "李娜 LI/NA"
+
+
+def test_charge_moved_to_another_folio_links_to_the_folio_that_holds_it(store):
+    seed_hotel(store)
+    moved = folio("TRX-99011", "RSV-884202", "2026-11-20", "-152.00", 4811)  # reversed on 李娜's folio
+    _write(
+        store,
+        checks=[check(4811, closed=local(20, 19), room="1505", total="152.00")],
+        folios=[
+            folio("TRX-99010", "RSV-884202", "2026-11-20", "152.00", 4811),
+            moved,
+            folio("TRX-99012", "RSV-884203", "2026-11-20", "152.00", 4811),  # ...and posted to Emma's
+        ],
+    )
+    _link(store)
+    assert _links(store)["4811"][:3] == ("linked", "RSV-884203", "folio")

@@ -314,27 +314,34 @@ def _by_folio(
     by_day: dict[tuple[str, date], list[Any]],
     resv: dict[tuple[str, str], tuple[str, str]],
 ) -> tuple[dict[str, Any], Decimal] | None:
-    """{reservation id: folio line} for the postings carrying this check, best day first."""
+    """{reservation id: folio line} for the folios that hold this check's charge.
+
+    A folio holds it when a posting names the check number with the check's amount and the
+    postings naming it there do not net to something else: a charge moved to another folio
+    (reversed here, posted there) belongs to the folio it was moved to."""
     if not c.check_number:
         return None
+    per_folio: dict[tuple[str, str], list[tuple[Any, Decimal]]] = defaultdict(list)
     for day, conf in (
         (c.business_date, CONF_FOLIO),
         (c.business_date + timedelta(days=1), CONF_FOLIO_NEXT_DAY),
     ):
-        found: dict[str, Any] = {}
         for f in by_day.get((c.hotel_code, day), ()):
-            if f.currency != c.currency or Decimal(f.amount) != c.amount:
-                continue
-            if c.check_number not in _reference_numbers(f.reference):
-                continue
-            r = resv.get((f.source, f.reservation_source_id))
-            if r is not None:
-                found.setdefault(r[0], f)
-            else:
-                found.setdefault(f"?{f.source}/{f.reservation_source_id}", f)
-        if found:
-            return found, conf
-    return None
+            if f.currency == c.currency and c.check_number in _reference_numbers(f.reference):
+                per_folio[(f.source, f.reservation_source_id)].append((f, conf))
+    found: dict[str, Any] = {}
+    best = Decimal(0)
+    for key, lines in sorted(per_folio.items()):
+        if sum((Decimal(f.amount) for f, _ in lines), Decimal(0)) != c.amount:
+            continue
+        matching = [(f, conf) for f, conf in lines if Decimal(f.amount) == c.amount]
+        if not matching:
+            continue
+        f, conf = max(matching, key=lambda m: m[1])
+        r = resv.get(key)
+        found[r[0] if r is not None else f"?{key[0]}/{key[1]}"] = f
+        best = max(best, conf)
+    return (found, best) if found else None
 
 
 def decide(

@@ -121,6 +121,12 @@ def fetch_simphony(
     cfg: SimphonyConfig = ctx.settings
     state: dict[str, Any] = (json.loads(cursor) if cursor and not full else {}).get("locations", {})
     day_start = time.fromisoformat(cfg.business_day_start)
+    if cfg.hotel_code is None:
+        ctx.log.warning(
+            "source %s: no hotel_code; checks get their locRef instead and will not link to PMS "
+            "stays unless the PMS uses the same code",
+            ctx.name,
+        )
     owned = client is None
     client = client or make_client(cfg)
 
