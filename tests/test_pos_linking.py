@@ -10,7 +10,7 @@ import json
 
 from sqlalchemy import select
 
-from crmbridge.insights.dining import refresh_dining_insights
+from crmbridge.insights.dining import dining_preferences, refresh_dining_insights
 from crmbridge.store.pos_links import link_pos_checks
 from crmbridge.store.reader import load_guests
 from crmbridge.store.schema import pos_checks, pos_links, profile_records, reservations
@@ -206,6 +206,9 @@ def test_a_repeated_drink_becomes_a_dining_preference_with_source_pos(store):
     with store.engine.connect() as c:
         [view] = load_guests(c, store.keyring, [record["guest_id"]])
     assert "DINING_DRINK:Tieguanyin Tea 铁观音" in view.masked()["preferences"]
+    with store.engine.connect() as c:
+        for_rules = dining_preferences(c, store.keyring, record["guest_id"])
+    assert ("DINING_DRINK", "Tieguanyin Tea 铁观音") in {(p.category, p.code) for p in for_rules}
 
 
 def test_mostly_vegetarian_dishes_give_a_diet_signal(store):

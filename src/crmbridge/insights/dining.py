@@ -14,6 +14,7 @@ evidence's strength (how many checks) times how sure the check links were.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -208,6 +209,23 @@ def _load(conn: Connection, guest_ids: list[str] | None) -> dict[str, _GuestChec
                 _Line(it.check_id, it.item_id, it.name, it.item_group, Decimal(it.quantity))
             )
     return by_guest
+
+
+def dining_preferences(conn: Connection, keyring: Keyring, guest_id: str) -> list[Preference]:
+    """The inferred dining preferences of one guest (for alert rules), strongest first."""
+    gid = _live_guest(conn, guest_id)
+    row = conn.execute(
+        select(profile_records.c.id, profile_records.c.attributes_ct).where(
+            profile_records.c.source == SOURCE, profile_records.c.source_id == record_id_for(gid)
+        )
+    ).one_or_none()
+    if row is None or row.attributes_ct is None:
+        return []
+    text = keyring.decrypt(
+        bytes(row.attributes_ct), table="profile_records", column="attributes_ct", row_id=row.id
+    )
+    prefs = [Preference.model_validate(p) for p in json.loads(text).get("preferences", [])]
+    return sorted(prefs, key=lambda p: -(p.confidence or 0))
 
 
 def refresh_dining_insights(
