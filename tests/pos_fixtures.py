@@ -27,6 +27,8 @@ GUESTS: dict[str, dict[str, Any]] = {
     "RSV-884204": {"given_name": "Fang", "surname": "Wang", "local_name": "王芳", "phone": "137 0013 7002"},
     "RSV-884205": {"given_name": "Jie", "surname": "Chen", "local_name": "陈杰", "phone": "136 0013 6003"},
     "RSV-884206": {"given_name": "Lucas", "surname": "Martin", "phone": "+33 1 42 68 53 00"},
+    "RSV-884207": {"given_name": "Min", "surname": "Zhao", "local_name": "赵敏", "phone": "135 0013 5004"},
+    "RSV-884208": {"given_name": "Olivia", "surname": "Brown", "phone": "+44 20 7946 0958"},
 }
 
 

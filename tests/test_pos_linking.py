@@ -15,7 +15,7 @@ from crmbridge.store.pos_links import link_pos_checks
 from crmbridge.store.reader import load_guests
 from crmbridge.store.schema import pos_checks, pos_links, profile_records, reservations
 
-from .pos_fixtures import check, folio, local, seed_hotel
+from .pos_fixtures import check, folio, local, reservation, seed_hotel, stay
 
 
 def _write(store, *, checks=(), folios=()) -> None:
@@ -273,3 +273,38 @@ def test_charge_moved_to_another_folio_links_to_the_folio_that_holds_it(store):
     )
     _link(store)
     assert _links(store)["4811"][:3] == ("linked", "RSV-884203", "folio")
+
+
+def _changeover_in_2501(store) -> None:
+    """Stays known by dates only (as an OPERA stay without times): 赵敏 leaves on the 21st,
+    Olivia Brown arrives in the same room that day."""
+    with store.transaction() as w:
+        w.upsert_reservations(
+            [
+                reservation("RSV-884207", "2026-11-18", "2026-11-21"),
+                reservation("RSV-884208", "2026-11-21", "2026-11-23"),
+            ]
+        )
+        w.upsert_stays([stay("STAY-884207", "RSV-884207", "2501"), stay("STAY-884208", "RSV-884208", "2501")])
+
+
+def test_stay_known_by_dates_takes_checks_up_to_and_on_its_departure_day(store):
+    _changeover_in_2501(store)
+    _write(store, checks=[check(4821, closed=local(20, 21), room="2501")])
+    _link(store)
+    assert _links(store)["4821"][:3] == ("linked", "RSV-884207", "stay")
+
+
+def test_changeover_day_known_only_by_dates_stays_unlinked(store):
+    _changeover_in_2501(store)
+    _write(store, checks=[check(4822, closed=local(21, 8), business_date="2026-11-21", room="2501")])
+    _link(store)
+    assert _links(store)["4822"][:2] == ("unlinked", None)
+
+
+def test_after_midnight_check_with_stays_known_by_dates_goes_by_business_date(store):
+    # 00:40 on the changeover day is still the 20th: 赵敏's night, before Olivia Brown's day.
+    _changeover_in_2501(store)
+    _write(store, checks=[check(4823, closed=local(21, 0, 40), business_date="2026-11-20", room="2501")])
+    _link(store)
+    assert _links(store)["4823"][:2] == ("linked", "RSV-884207")

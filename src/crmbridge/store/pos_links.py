@@ -10,9 +10,10 @@ first:
    with exactly one of them.
 2. **Room and time.** A room-charged check with a room number belongs to the reservation
    in house in that room at the check's close time: actual check-in/out when the stay has
-   them, otherwise the business dates ``arrival <= business_date < departure``. Business
-   dates, not calendar dates, so a bar check closed at 00:40 before the night audit lands
-   on the guest who was in the room that evening, not on the one arriving the next day.
+   them, otherwise the business dates ``arrival <= business_date <= departure`` (a
+   changeover day then has two candidates and stays unlinked). Business dates, not
+   calendar dates, so a bar check closed at 00:40 before the night audit lands on the
+   guest who was in the room that evening, not on the one arriving the next day.
    A room move is one ``Stay`` per room segment, each with its own times. In a shared room
    (two reservations in house) the name typed at the POS must match exactly one of them.
 
@@ -264,13 +265,15 @@ def _stays_by_room(conn: Connection, checks: list[_Check]) -> dict[tuple[str, st
 
 def _in_house(s: _Stay, c: _Check) -> str | None:
     """'times' or 'dates' when the stay was in its room at the check, else None."""
-    if s.status in NOT_IN_HOUSE:
+    if s.status in NOT_IN_HOUSE or not s.arrival <= c.business_date <= s.departure:
         return None
     if s.checked_in_at is not None and c.time is not None:
         if c.time < s.checked_in_at or (s.checked_out_at is not None and c.time > s.checked_out_at):
             return None
-        return "times" if s.arrival <= c.business_date <= s.departure else None
-    return "dates" if s.arrival <= c.business_date < s.departure else None
+        return "times"
+    # Only dates: both the arrival and the departure day count (a dinner after check-in, a
+    # breakfast before check-out), so a changeover day has two candidates and stays unlinked.
+    return "dates"
 
 
 class _Names:
@@ -364,6 +367,10 @@ def decide(
                 # Two segments of one reservation (a room move back) are still one guest.
                 if prev is None or (prev[1] == "dates" and how == "times"):
                     in_room[s.reservation_id] = (s, how)
+        if any(how == "times" for _, how in in_room.values()):
+            # Someone was provably in the room; a guest known only by dates who is not in
+            # house yet (a room pre-assigned to a later arrival) is not a rival.
+            in_room = {rid: v for rid, v in in_room.items() if v[1] == "times" or v[0].status == "in_house"}
     folio = _by_folio(c, by_day, resv)
     if folio is not None:
         found, conf = folio
