@@ -149,27 +149,32 @@ def infer(g: _GuestChecks) -> list[Preference]:
     return prefs
 
 
-def _live_guest(conn: Connection, guest_id: str) -> str:
-    seen = set()
+def _live_guest(conn: Connection, guest_id: str, cache: dict[str, str] | None = None) -> str:
+    if cache is not None and guest_id in cache:
+        return cache[guest_id]
+    start, seen = guest_id, set()
     while guest_id not in seen:
         seen.add(guest_id)
         nxt = conn.execute(select(guests.c.merged_into).where(guests.c.id == guest_id)).scalar()
         if nxt is None:
-            return guest_id
+            break
         guest_id = nxt
+    if cache is not None:
+        cache[start] = guest_id
     return guest_id
 
 
 def guests_of_reservations(conn: Connection, reservation_ids: Iterable[str]) -> set[str]:
     ids = list(reservation_ids)
     out: set[str] = set()
+    live: dict[str, str] = {}
     for i in range(0, len(ids), CHUNK):
         q = (
             select(profile_records.c.guest_id)
             .join(reservations, reservations.c.guest_record_id == profile_records.c.id)
             .where(reservations.c.id.in_(ids[i : i + CHUNK]))
         )
-        out |= {_live_guest(conn, g) for (g,) in conn.execute(q)}
+        out |= {_live_guest(conn, g, live) for (g,) in conn.execute(q)}
     return out
 
 
@@ -188,8 +193,9 @@ def _load(conn: Connection, guest_ids: list[str] | None) -> dict[str, _GuestChec
             rows += conn.execute(q.where(profile_records.c.guest_id.in_(guest_ids[i : i + CHUNK]))).all()
     by_guest: dict[str, _GuestChecks] = defaultdict(_GuestChecks)
     owner: dict[str, str] = {}
+    live: dict[str, str] = {}
     for check_id, conf, gid in rows:
-        gid = _live_guest(conn, gid)
+        gid = _live_guest(conn, gid, live)
         by_guest[gid].link_conf[check_id] = Decimal(conf)
         owner[check_id] = gid
     ids = list(owner)

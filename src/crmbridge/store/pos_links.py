@@ -381,6 +381,10 @@ def decide(
             return Decision("linked", "folio posting", "folio", conf, rid, f.id)
         if len(found) == 1 and unknown:
             return Decision("unlinked", "folio posting's reservation is not in the store yet")
+        if unknown:  # a rival folio we cannot see yet: wait for its reservation
+            return Decision(
+                "unlinked", f"folio postings on {len(found)} reservations, {len(unknown)} not in the store"
+            )
         both = [rid for rid in known if rid in in_room]
         if len(both) == 1:
             rid = both[0]
