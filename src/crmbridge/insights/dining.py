@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from ..models import GuestProfile, Preference
 from ..store.crypto import Keyring
@@ -149,36 +149,39 @@ def infer(g: _GuestChecks) -> list[Preference]:
     return prefs
 
 
-def _live_guest(conn: Connection, guest_id: str, cache: dict[str, str] | None = None) -> str:
-    if cache is not None and guest_id in cache:
-        return cache[guest_id]
-    start, seen = guest_id, set()
-    while guest_id not in seen:
-        seen.add(guest_id)
-        nxt = conn.execute(select(guests.c.merged_into).where(guests.c.id == guest_id)).scalar()
-        if nxt is None:
-            break
-        guest_id = nxt
-    if cache is not None:
-        cache[start] = guest_id
-    return guest_id
+class _Survivors:
+    """Follows guests.merged_into to the guest a merged one lives on in (merges are few)."""
+
+    def __init__(self, conn: Connection):
+        self.merged = dict(
+            conn.execute(
+                select(guests.c.id, guests.c.merged_into).where(guests.c.merged_into.is_not(None))
+            ).all()
+        )
+
+    def __call__(self, guest_id: str) -> str:
+        seen: set[str] = set()
+        while guest_id in self.merged and guest_id not in seen:
+            seen.add(guest_id)
+            guest_id = self.merged[guest_id]
+        return guest_id
 
 
 def guests_of_reservations(conn: Connection, reservation_ids: Iterable[str]) -> set[str]:
     ids = list(reservation_ids)
     out: set[str] = set()
-    live: dict[str, str] = {}
+    live = _Survivors(conn)
     for i in range(0, len(ids), CHUNK):
         q = (
             select(profile_records.c.guest_id)
             .join(reservations, reservations.c.guest_record_id == profile_records.c.id)
             .where(reservations.c.id.in_(ids[i : i + CHUNK]))
         )
-        out |= {_live_guest(conn, g, live) for (g,) in conn.execute(q)}
+        out |= {live(g) for (g,) in conn.execute(q)}
     return out
 
 
-def _load(conn: Connection, guest_ids: list[str] | None) -> dict[str, _GuestChecks]:
+def _load(conn: Connection, guest_ids: list[str] | None, live: _Survivors) -> dict[str, _GuestChecks]:
     q = (
         select(pos_links.c.check_id, pos_links.c.confidence, profile_records.c.guest_id)
         .join(reservations, reservations.c.id == pos_links.c.reservation_id)
@@ -193,9 +196,8 @@ def _load(conn: Connection, guest_ids: list[str] | None) -> dict[str, _GuestChec
             rows += conn.execute(q.where(profile_records.c.guest_id.in_(guest_ids[i : i + CHUNK]))).all()
     by_guest: dict[str, _GuestChecks] = defaultdict(_GuestChecks)
     owner: dict[str, str] = {}
-    live: dict[str, str] = {}
     for check_id, conf, gid in rows:
-        gid = _live_guest(conn, gid, live)
+        gid = live(gid)
         by_guest[gid].link_conf[check_id] = Decimal(conf)
         owner[check_id] = gid
     ids = list(owner)
@@ -219,7 +221,7 @@ def _load(conn: Connection, guest_ids: list[str] | None) -> dict[str, _GuestChec
 
 def dining_preferences(conn: Connection, keyring: Keyring, guest_id: str) -> list[Preference]:
     """The inferred dining preferences of one guest (for alert rules), strongest first."""
-    gid = _live_guest(conn, guest_id)
+    gid = _Survivors(conn)(guest_id)
     row = conn.execute(
         select(profile_records.c.id, profile_records.c.attributes_ct).where(
             profile_records.c.source == SOURCE, profile_records.c.source_id == record_id_for(gid)
@@ -240,8 +242,9 @@ def refresh_dining_insights(
     """Recompute the ``pos`` dining record of the given guests (all when None).
 
     Returns how many records were written or removed; an unchanged guest costs no write."""
-    wanted = None if guest_ids is None else sorted({_live_guest(conn, g) for g in guest_ids})
-    by_guest = _load(conn, wanted)
+    live = _Survivors(conn)
+    wanted = None if guest_ids is None else sorted({live(g) for g in guest_ids})
+    by_guest = _load(conn, wanted, live)
     w = BatchWriter(conn, keyring)
     existing: dict[str, Any] = {}
     q = select(profile_records.c.id, profile_records.c.source_id, profile_records.c.guest_id,
@@ -252,7 +255,8 @@ def refresh_dining_insights(
                 existing[r.source_id] = r
     else:
         existing = {r.source_id: r for r in conn.execute(q)}
-    written = 0
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     keep: set[str] = set()
     for gid in sorted(by_guest):
         g = by_guest[gid]
@@ -274,10 +278,16 @@ def refresh_dining_insights(
         rid = old.id if old is not None else str(uuid.uuid4())
         values = w._profile_row(rid, profile, h) | {"guest_id": gid}
         if old is None:
-            conn.execute(profile_records.insert().values(id=rid, **values))
+            inserts.append(values | {"id": rid})
         else:
-            conn.execute(update(profile_records).where(profile_records.c.id == rid).values(**values))
-        written += 1
+            updates.append(values | {"_id": rid})
+    if inserts:
+        conn.execute(insert(profile_records), inserts)
+    if updates:
+        cols = {k: bindparam(k) for k in updates[0] if k != "_id"}
+        conn.execute(
+            update(profile_records).where(profile_records.c.id == bindparam("_id")).values(cols), updates
+        )
     # A guest merged away, or whose checks were unlinked, keeps no stale dining record.
     gone = [r.id for sid, r in existing.items() if sid not in keep]
     for i in range(0, len(gone), CHUNK):
@@ -286,4 +296,4 @@ def refresh_dining_insights(
                 and_(profile_records.c.source == SOURCE, profile_records.c.id.in_(gone[i : i + CHUNK]))
             )
         )
-    return written + len(gone)
+    return len(inserts) + len(updates) + len(gone)

@@ -163,12 +163,15 @@ def _checks_to_examine(conn: Connection, window_days: int) -> tuple[list[_Check]
     return checks, current
 
 
+FolioIndex = dict[tuple[str, date, str], list[Any]]
+
+
 def _folio_candidates(
     conn: Connection, checks: list[_Check]
-) -> tuple[dict[tuple[str, date], list[Any]], dict[tuple[str, str], tuple[str, str]]]:
-    """Folio lines with a reference, by (hotel, business date); reservation ids by key."""
+) -> tuple[FolioIndex, dict[tuple[str, str], tuple[str, str]]]:
+    """Folio lines by (hotel, business date, a number in their reference); reservations by key."""
     charged = [c for c in checks if c.room_charged and c.check_number]
-    by_day: dict[tuple[str, date], list[Any]] = defaultdict(list)
+    by_day: FolioIndex = defaultdict(list)
     if not charged:
         return by_day, {}
     hotels = sorted({c.hotel_code for c in charged})
@@ -192,7 +195,8 @@ def _folio_candidates(
     ).all()
     keys: set[tuple[str, str]] = set()
     for r in rows:
-        by_day[(r.hotel_code, r.business_date)].append(r)
+        for number in _reference_numbers(r.reference):
+            by_day[(r.hotel_code, r.business_date, number)].append(r)
         keys.add((r.source, r.reservation_source_id))
     resv: dict[tuple[str, str], tuple[str, str]] = {}
     by_source: dict[str, list[str]] = defaultdict(list)
@@ -314,7 +318,7 @@ class _Names:
 
 def _by_folio(
     c: _Check,
-    by_day: dict[tuple[str, date], list[Any]],
+    by_day: FolioIndex,
     resv: dict[tuple[str, str], tuple[str, str]],
 ) -> tuple[dict[str, Any], Decimal] | None:
     """{reservation id: folio line} for the folios that hold this check's charge.
@@ -329,8 +333,8 @@ def _by_folio(
         (c.business_date, CONF_FOLIO),
         (c.business_date + timedelta(days=1), CONF_FOLIO_NEXT_DAY),
     ):
-        for f in by_day.get((c.hotel_code, day), ()):
-            if f.currency == c.currency and c.check_number in _reference_numbers(f.reference):
+        for f in by_day.get((c.hotel_code, day, c.check_number), ()):
+            if f.currency == c.currency:
                 per_folio[(f.source, f.reservation_source_id)].append((f, conf))
     found: dict[str, Any] = {}
     best = Decimal(0)
@@ -349,7 +353,7 @@ def _by_folio(
 
 def decide(
     c: _Check,
-    by_day: dict[tuple[str, date], list[Any]],
+    by_day: FolioIndex,
     resv: dict[tuple[str, str], tuple[str, str]],
     rooms: dict[tuple[str, str], list[_Stay]],
     names: _Names,
