@@ -308,3 +308,36 @@ def test_after_midnight_check_with_stays_known_by_dates_goes_by_business_date(st
     _write(store, checks=[check(4823, closed=local(21, 0, 40), business_date="2026-11-20", room="2501")])
     _link(store)
     assert _links(store)["4823"][:2] == ("linked", "RSV-884207")
+
+
+def test_merged_guest_keeps_one_dining_record_on_the_survivor(store):
+    from sqlalchemy import update
+
+    from crmbridge.store.schema import guests
+
+    seed_hotel(store)
+    tea = ("Tieguanyin Tea 铁观音", "Tea", 1, "68.00")
+    _write(
+        store,
+        checks=[
+            check(4831, closed=local(19, 20), business_date="2026-11-19", room="1808", items=[tea]),
+            check(4832, closed=local(20, 20), room="2206", items=[tea]),
+        ],
+    )
+    with store.engine.begin() as conn:
+        link_pos_checks(conn, store.keyring)
+        refresh_dining_insights(conn, store.keyring)
+    before = {r["guest_id"] for r in _dining(store)}
+    assert len(before) == 2  # 张伟 and 王芳, one check each: no favourite yet
+    survivor, merged = sorted(before)
+    with store.engine.begin() as conn:  # identity resolution decides they are one person
+        conn.execute(update(guests).where(guests.c.id == merged).values(merged_into=survivor))
+        conn.execute(
+            update(profile_records).where(profile_records.c.guest_id == merged).values(guest_id=survivor)
+        )
+        refresh_dining_insights(conn, store.keyring, [merged])
+    [record] = _dining(store)
+    assert record["guest_id"] == survivor
+    assert ("DINING_DRINK", "Tieguanyin Tea 铁观音") in {
+        (p["category"], p["code"]) for p in record["preferences"]
+    }
