@@ -103,7 +103,8 @@ def test_second_sync_asks_only_for_checks_changed_since_the_last_pass(store, sim
     sim.calls.clear()
     second = _sync(store, sim)
     asked = [b for op, b in sim.calls if op == "getGuestChecks"]
-    assert asked and all(b["changedSinceUTC"] == "2026-11-20T14:00:00" for b in asked)
+    # the server's time when the first pass started, less a minute of overlap
+    assert asked and all(b["changedSinceUTC"] == "2026-11-20T13:59:00" for b in asked)
     assert (second.counts.fetched, second.counts.updated, second.counts.inserted) == (1, 1, 0)
     assert [x.name for x in _lines(store, f"{LOC}:1600004") if x.kind == "item"] == ["Tieguanyin Tea 铁观音"]
 

@@ -2,7 +2,8 @@
 
 Simphony reads, per location, every business date from the last one it finished (minus a
 day, for checks closed after midnight) up to ``getLatestBusinessDate``, each with
-``changedSinceUTC`` = the server time at which the previous pass started: one batch per
+``changedSinceUTC`` = the server time at which the previous pass started (less a minute, so
+a check changed in the very second the pass started is not missed): one batch per
 location and business date, the cursor remembering where a pass stopped so a killed sync
 resumes there. Checks are idempotent in the store, so overlaps cost nothing.
 """
@@ -15,7 +16,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -35,7 +36,7 @@ from crmbridge.hookspecs import hookimpl
 from crmbridge.models import PosCheck
 
 from .auth import SimphonyAuth
-from .client import SimphonyClient
+from .client import SimphonyClient, SimphonyError
 from .mapping import FILE_FIELDS, Malformed, map_file_check, map_guest_check
 
 SIMPHONY = "simphony"
@@ -111,6 +112,18 @@ def make_client(cfg: SimphonyConfig) -> SimphonyClient:
     return SimphonyClient(cfg.base_url, cfg.org, auth, timeout=cfg.timeout_s)
 
 
+OVERLAP = timedelta(minutes=1)
+
+
+def _overlap(cur_utc: str) -> str:
+    """The server's time, a little earlier: re-reading a check costs nothing, missing one does."""
+    try:
+        ts = datetime.fromisoformat(cur_utc.replace("Z", ""))
+    except ValueError:
+        raise SimphonyError(f"getLatestBusinessDate: curUTC {cur_utc[:40]!r} is not a date-time") from None
+    return (ts.replace(tzinfo=None) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def _dates(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)] if first <= last else []
 
@@ -141,7 +154,7 @@ def fetch_simphony(
                 since, started = st["pass"]["since"], st["pass"]["started"]
                 todo = _dates(date.fromisoformat(st["pass"]["next"]), latest)
             else:
-                since, started = st.get("since"), cur_utc
+                since, started = st.get("since"), _overlap(cur_utc)
                 first = (
                     date.fromisoformat(st["bus_dt"]) - timedelta(days=1)
                     if st.get("bus_dt")
