@@ -157,3 +157,16 @@ def test_amounts_are_exact_decimals(store, sim):
     with store.engine.connect() as c:
         total = c.execute(select(pos_checks.c.total_amount)).scalar_one()
     assert Decimal(total) == Decimal("165.60")
+
+
+def test_interrupted_pass_resumes_at_the_business_date_it_reached(store, sim):
+    sim.put_check(LOC, _dinner(1600010, 4720), updated=_at(12))
+    hooks = _hooks()
+    ctx = simphony_source(sim)
+    [r] = SyncEngine(store, hooks, should_stop=lambda: True).sync_source(ctx, hooks.adapter_type("simphony"))
+    assert r.status == "interrupted"
+    assert [b["busDt"] for op, b in sim.calls if op == "getGuestChecks"] == ["2026-11-19"]
+    sim.calls.clear()
+    [r] = SyncEngine(store, hooks).sync_source(ctx, hooks.adapter_type("simphony"))
+    assert (r.status, r.counts.inserted) == ("ok", 1)
+    assert [b["busDt"] for op, b in sim.calls if op == "getGuestChecks"] == ["2026-11-20"]
