@@ -341,3 +341,15 @@ def test_merged_guest_keeps_one_dining_record_on_the_survivor(store):
     assert ("DINING_DRINK", "Tieguanyin Tea 铁观音") in {
         (p["category"], p["code"]) for p in record["preferences"]
     }
+
+
+def test_drinks_are_told_from_dishes_by_menu_group_and_whole_words():
+    from decimal import Decimal
+
+    from crmbridge.insights.dining import _is_drink, _Line
+
+    def drink(name: str, group: str | None = None) -> bool:
+        return _is_drink(_Line("c", "i", name, group, Decimal(1)))
+
+    assert drink("Tieguanyin 铁观音", "Tea") and drink("Green tea") and drink("青岛啤酒", "啤酒")
+    assert not drink("Steak frites") and not drink("Barbecue pork") and not drink("樟茶鸭", "Roast 烧烤")

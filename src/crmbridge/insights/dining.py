@@ -15,9 +15,10 @@ evidence's strength (how many checks) times how sure the check links were.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -65,9 +66,22 @@ class _GuestChecks:
     lines: list[_Line] = field(default_factory=list)
 
 
+def _matcher(words: Iterable[str]) -> Callable[[str], bool]:
+    """Latin words match whole ("tea" is not in "steak"); Chinese ones as substrings."""
+    words = list(words)
+    latin = [w for w in words if w.isascii()]
+    cjk = [w for w in words if not w.isascii()]
+    rx = re.compile(r"\b(?:" + "|".join(map(re.escape, latin)) + r")s?\b") if latin else None
+    return lambda text: (rx is not None and rx.search(text) is not None) or any(w in text for w in cjk)
+
+
+_drink = _matcher(DRINK_WORDS)
+_diets = {diet: _matcher(words) for diet, words in DIET_WORDS.items()}
+
+
 def _is_drink(line: _Line) -> bool:
-    text = f"{line.group or ''} {line.name}".casefold()
-    return any(w in text for w in DRINK_WORDS)
+    # The menu group decides when there is one: 樟茶鸭 (tea-smoked duck) is in "Roast".
+    return _drink((line.group or line.name).casefold())
 
 
 def _conf(x: Decimal) -> float:
@@ -103,8 +117,8 @@ def infer(g: _GuestChecks) -> list[Preference]:
         if not drink:
             food_lines += 1
             text = f"{ln.group or ''} {ln.name}".casefold()
-            for diet, words in DIET_WORDS.items():
-                if any(w in text for w in words):
+            for diet, matches in _diets.items():
+                if matches(text):
                     diet_lines[diet] += 1
                     food_checks_by_diet[diet] |= on
     for cat, found in favourites.items():
