@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         SourceContext,
     )
     from .insights.rules import AlertRule
-    from .models import Alert, Feedback, FolioLine, GuestProfile, Reservation, Stay
+    from .models import Alert, Feedback, FolioLine, GuestProfile, PosCheck, Reservation, Stay
 
 hookspec = pluggy.HookspecMarker("crmbridge")
 hookimpl = pluggy.HookimplMarker("crmbridge")
@@ -43,7 +43,7 @@ def crmbridge_adapter_types() -> Iterable[AdapterType]:
     ``name`` is what hotel IT writes as ``type = "..."`` in a ``[sources.NAME]`` table;
     ``config_model`` is a pydantic model validating that table's own keys; ``capabilities``
     lists the streams the adapter can fetch (``reservations``, ``stays``, ``folios``,
-    ``profiles``) and ``push_alerts`` if it can receive alerts. Two plugins declaring the
+    ``profiles``, ``pos_checks``) and ``push_alerts`` if it can receive alerts. Two plugins declaring the
     same name is a configuration error reported by ``crmbridge plugins``.
     """
 
@@ -93,6 +93,21 @@ def crmbridge_fetch_profiles(
 
     Same batch and cursor contract as ``crmbridge_fetch_reservations``. Each profile is one
     source's view; the store links it to a guest by identity resolution.
+    """
+
+
+@hookspec(firstresult=True)
+def crmbridge_fetch_pos_checks(
+    source: SourceContext, cursor: str | None, full: bool
+) -> Iterator[Batch[PosCheck]] | None:
+    """Yield restaurant and bar checks (with their lines and tenders) changed after ``cursor``.
+
+    Same batch and cursor contract as ``crmbridge_fetch_reservations``. A check is keyed by
+    its source id (stable across reopen and close), carries its business date as the POS
+    counts it (a check closed after midnight before the day's rollover belongs to the
+    previous day), amounts as ``Money`` (returns and discounts negative), and marks tenders
+    that charge a room. Checks carry no guest identity: the core links them to stays
+    through PMS folio postings or room and time (``crmbridge.store.pos_links``).
     """
 
 

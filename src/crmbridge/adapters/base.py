@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound=BaseModel)
 
-Stream = Literal["reservations", "stays", "folios", "profiles", "feedback"]
-STREAMS: tuple[Stream, ...] = ("reservations", "stays", "folios", "profiles", "feedback")
+Stream = Literal["reservations", "stays", "folios", "profiles", "feedback", "pos_checks"]
+STREAMS: tuple[Stream, ...] = ("reservations", "stays", "folios", "profiles", "feedback", "pos_checks")
 
 
 class AdapterConfig(BaseModel):

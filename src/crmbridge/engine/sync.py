@@ -11,19 +11,24 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from ..adapters.base import STREAMS, AdapterType, Batch, SourceContext
+from ..insights.dining import guests_of_reservations, refresh_dining_insights
 from ..plugins import Hooks
 from ..store.guest_store import GuestStore
 from ..store.inbox import Inbox
+from ..store.pos_links import LinkResult, link_pos_checks
 from ..store.schema import sync_runs, sync_state
 from ..store.writer import BatchWriter, Counts, utcnow
 
 log = logging.getLogger(__name__)
 
 # Profiles first, so reservations in the same run find their guests already resolved.
-STREAM_ORDER = ("profiles", "reservations", "stays", "folios", "feedback")
+# POS checks last: linking them needs the stays and folio postings of the same run.
+STREAM_ORDER = ("profiles", "reservations", "stays", "folios", "feedback", "pos_checks")
 assert set(STREAM_ORDER) == set(STREAMS)
 
 Progress = Callable[[str, str, Counts], None]
+# Streams whose new data can change which stay a POS check belongs to.
+LINKING_STREAMS = frozenset({"reservations", "stays", "folios", "pos_checks"})
 
 
 class Stop(Exception):
@@ -56,6 +61,7 @@ class SyncEngine:
     store: GuestStore
     hooks: Hooks
     should_stop: Callable[[], bool] = field(default=lambda: False)
+    last_links: LinkResult | None = None
 
     def _write(self, w: BatchWriter, stream: str, batch: Batch[Any]) -> Counts:
         method = {
@@ -64,6 +70,7 @@ class SyncEngine:
             "stays": w.upsert_stays,
             "folios": w.upsert_folios,
             "feedback": w.upsert_feedback,
+            "pos_checks": w.upsert_pos_checks,
         }[stream]
         return method(batch.records)  # type: ignore[operator]
 
@@ -155,4 +162,28 @@ class SyncEngine:
                 results.append(r)
                 if r.status == "interrupted":
                     break
+        if adapter.capabilities & LINKING_STREAMS:
+            self.link_pos_checks()
         return results
+
+    def link_pos_checks(self) -> LinkResult | None:
+        """Link POS checks to stays and refresh the dining insights of the guests affected.
+
+        Derived data in its own transaction: if it fails, the synced batches stay committed
+        and the next run links again (linking is idempotent)."""
+        try:
+            with self.store.engine.begin() as conn:
+                result = link_pos_checks(conn, self.store.keyring)
+                if result.affected_reservations:
+                    guests = guests_of_reservations(conn, result.affected_reservations)
+                    refresh_dining_insights(conn, self.store.keyring, guests)
+        except Exception as exc:
+            log.error("linking POS checks failed: %s: %s", type(exc).__name__, exc)
+            return None
+        if result.evaluated:
+            log.info(
+                "POS checks: %d examined, %d linked, %d unlinked, %d changed",
+                result.evaluated, result.linked, result.unlinked, result.changed,
+            )  # fmt: skip
+        self.last_links = result
+        return result

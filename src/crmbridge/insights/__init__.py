@@ -1,1 +1,1 @@
-"""From the unified profile to the front desk: segments, alert rules, the pre-arrival job."""
+"""From the store to the front desk: segments, alert rules, the pre-arrival job, dining insights."""

@@ -7,9 +7,10 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, SerializerFunctionWrapHandler, ValidationInfo, field_validator, model_serializer
 
 from .base import Canonical, SourceRecord, UtcDateTime
 
@@ -96,6 +97,17 @@ class Preference(Canonical):
     category: str  # e.g. ROOM, DIET, PILLOW
     code: str
     value: str | None = None
+    # Set for inferred preferences (e.g. from POS spend): how sure the inference is, 0..1.
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_confidence(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Stated preferences serialise exactly as before the field existed, so stored
+        # content hashes of existing profiles stay valid.
+        out = handler(self)
+        if out.get("confidence") is None:
+            out.pop("confidence", None)
+        return out
 
 
 class Consent(Canonical):

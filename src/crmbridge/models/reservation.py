@@ -69,11 +69,36 @@ class FolioLine(SourceRecord):
     reference: str | None = None
 
 
+class PosLineKind(StrEnum):
+    ITEM = "item"  # a menu item (or a condiment of one, see parent_line_id)
+    DISCOUNT = "discount"  # amount is negative
+    SERVICE_CHARGE = "service_charge"
+
+
 class PosItem(Canonical):
+    """One sales line of a POS check: a menu item, a discount or a service charge.
+
+    Menu names and amounts are not personal data; they are stored in clear."""
+
     item_id: str
     name: str
     quantity: Decimal = Decimal(1)
     amount: Money
+    voided: bool = False
+    kind: PosLineKind = PosLineKind.ITEM
+    line_id: str | None = None
+    parent_line_id: str | None = None  # a condiment or item discount names its item
+    group: str | None = None  # the menu's major/family group, e.g. "Beverage", "热菜"
+    returned: bool = False  # a return: quantity and amount are negative
+
+
+class PosTender(Canonical):
+    """How a check was paid. A room charge is what ties a check to a stay."""
+
+    tender_id: str
+    name: str
+    amount: Money
+    room_charge: bool = False
     voided: bool = False
 
 
@@ -86,3 +111,24 @@ class PosCheck(SourceRecord):
     room_number: str | None = None
     total: Money
     items: list[PosItem] = Field(default_factory=list)
+    check_number: str | None = None
+    outlet_id: str | None = None
+    covers: int | None = Field(default=None, ge=0)
+    subtotal: Money | None = None
+    discount_total: Money | None = None
+    service_charge_total: Money | None = None
+    tip_total: Money | None = None
+    tenders: list[PosTender] = Field(default_factory=list)
+    cancelled: bool = False
+    # Free text typed at the POS (a name for the check, a server's note): personal data,
+    # stored encrypted.
+    guest_name: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def room_charge(self) -> Money | None:
+        """The amount charged to a room, if any tender was a room charge."""
+        lines = [t.amount for t in self.tenders if t.room_charge and not t.voided]
+        if not lines:
+            return None
+        return Money(amount=sum((m.amount for m in lines), Decimal(0)), currency=lines[0].currency)

@@ -272,3 +272,87 @@ push_ledger = Table(
     Column("updated_at", TS, nullable=False),
     UniqueConstraint("pms_source", "target", "pms_id", "rule"),
 )
+
+# POS checks (restaurants, bars): totals, outlets and menu lines are not personal data; the
+# free text a cashier may type (a name on the check, a note) is, and is encrypted.
+pos_checks = Table(
+    "pos_checks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("source_id", String(128), nullable=False),
+    Column("hotel_code", String(32), nullable=False),
+    Column("outlet", String(128), nullable=False),
+    Column("outlet_id", String(32)),
+    Column("check_number", String(32)),
+    Column("business_date", Date, nullable=False, index=True),
+    Column("opened_at", TS),
+    Column("closed_at", TS),
+    Column("room_number", String(16)),
+    Column("covers", Integer),
+    Column("currency", String(3), nullable=False),
+    Column("total_amount", Numeric(14, 2), nullable=False),
+    Column("subtotal_amount", Numeric(14, 2)),
+    Column("discount_amount", Numeric(14, 2)),
+    Column("service_charge_amount", Numeric(14, 2)),
+    Column("tip_amount", Numeric(14, 2)),
+    Column("room_charge_amount", Numeric(14, 2)),  # NULL: not charged to a room
+    Column("cancelled", Integer, nullable=False, default=0),
+    Column("guest_name_ct", LargeBinary),
+    Column("notes_ct", LargeBinary),
+    Column("source_updated_at", TS),
+    Column("content_hash", HASH, nullable=False),
+    Column("ingested_at", TS, nullable=False),
+    UniqueConstraint("source", "source_id"),
+    Index("ix_pos_checks_hotel_date_number", "hotel_code", "business_date", "check_number"),
+)
+
+# The lines of a check: menu items, discounts, service charges and tenders (kind says which).
+# Rewritten whole whenever the check's content changes.
+pos_items = Table(
+    "pos_items",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column(
+        "check_id",
+        ID,
+        ForeignKey("pos_checks.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # item, discount, service_charge, tender
+    Column("line_id", String(32)),
+    Column("parent_line_id", String(32)),
+    Column("item_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("item_group", String(100)),
+    Column("quantity", Numeric(12, 3), nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("voided", Integer, nullable=False, default=0),
+    Column("returned", Integer, nullable=False, default=0),
+    Column("room_charge", Integer, nullable=False, default=0),
+)
+
+# Which stay a check belongs to, derived by the core's linker (store/pos_links.py) from PMS
+# folio postings or from room and time. One row per check; "unlinked" rows keep the reason.
+pos_links = Table(
+    "pos_links",
+    metadata,
+    Column(
+        "check_id",
+        ID,
+        ForeignKey("pos_checks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("status", String(16), nullable=False),  # linked, unlinked
+    Column("method", String(16)),  # folio, stay, stay_name
+    Column("confidence", Numeric(4, 3)),
+    Column("reason", String(200), nullable=False),  # never holds values, only what matched
+    Column("reservation_id", ID, ForeignKey("reservations.id", ondelete="SET NULL"), index=True),
+    Column("folio_line_id", ID),
+    Column("stay_id", ID),
+    Column("check_hash", HASH, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)

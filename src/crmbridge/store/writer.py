@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 
 from ..identity.deterministic import Candidate, DeterministicResolver
 from ..identity.keys import IdentityPolicy, identity_keys
-from ..models import Feedback, FolioLine, GuestProfile, Reservation, SourceRecord, Stay
+from ..models import Feedback, FolioLine, GuestProfile, PosCheck, Reservation, SourceRecord, Stay
 from .crypto import Keyring
 from .schema import (
     feedback,
@@ -25,6 +25,8 @@ from .schema import (
     guest_index,
     guest_merges,
     guests,
+    pos_checks,
+    pos_items,
     profile_records,
     quarantine,
     reservations,
@@ -421,6 +423,57 @@ class BatchWriter:
         self._apply(feedback, plan, row)
         return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
 
+    # -- POS checks ---------------------------------------------------------------------
+    def upsert_pos_checks(self, batch: Sequence[PosCheck]) -> Counts:
+        """Upsert checks; a new or changed check has its lines rewritten whole."""
+        recs = _dedupe_newest(batch)
+        plan = self._plan(pos_checks, recs, set())
+        t = "pos_checks"
+
+        def amount(m: Any) -> Any:
+            return m.amount if m is not None else None
+
+        def row(i: str, c: PosCheck, h: bytes) -> dict[str, Any]:
+            charge = c.room_charge
+            return {
+                "source": c.source,
+                "source_id": c.source_id,
+                "hotel_code": c.hotel_code,
+                "outlet": c.outlet,
+                "outlet_id": c.outlet_id,
+                "check_number": c.check_number,
+                "business_date": c.business_date,
+                "opened_at": c.opened_at,
+                "closed_at": c.closed_at,
+                "room_number": c.room_number,
+                "covers": c.covers,
+                "currency": c.total.currency,
+                "total_amount": c.total.amount,
+                "subtotal_amount": amount(c.subtotal),
+                "discount_amount": amount(c.discount_total),
+                "service_charge_amount": amount(c.service_charge_total),
+                "tip_amount": amount(c.tip_total),
+                "room_charge_amount": amount(charge),
+                "cancelled": int(c.cancelled),
+                "guest_name_ct": self._enc(t, "guest_name_ct", i, c.guest_name),
+                "notes_ct": self._enc(
+                    t, "notes_ct", i, json.dumps(c.notes, ensure_ascii=False) if c.notes else None
+                ),
+                "source_updated_at": c.updated_at,
+                "content_hash": h,
+                "ingested_at": self.now,
+            }
+
+        self._apply(pos_checks, plan, row)
+        changed = plan.inserts + plan.updates
+        ids = [i for i, _, _ in plan.updates]
+        for k in range(0, len(ids), CHUNK):
+            self.conn.execute(delete(pos_items).where(pos_items.c.check_id.in_(ids[k : k + CHUNK])))
+        lines = [line for i, c, _ in changed for line in _pos_lines(i, c)]
+        if lines:
+            self.conn.execute(insert(pos_items), lines)
+        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
+
     # -- quarantine and cursor ----------------------------------------------------------
     def quarantine(self, source: str, stream: str, rejects: Sequence[Any], run_id: int | None) -> int:
         rows: dict[bytes, dict[str, Any]] = {}
@@ -466,3 +519,46 @@ class BatchWriter:
                 insert(sync_state),
                 {"source": source, "stream": stream, "cursor": cursor, "updated_at": self.now},
             )
+
+
+def _pos_lines(check_id: str, c: PosCheck) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for n, it in enumerate(c.items):
+        out.append(
+            {
+                "check_id": check_id,
+                "position": n,
+                "kind": it.kind.value,
+                "line_id": it.line_id,
+                "parent_line_id": it.parent_line_id,
+                "item_id": it.item_id,
+                "name": it.name[:200],
+                "item_group": it.group,
+                "quantity": it.quantity,
+                "amount": it.amount.amount,
+                "currency": it.amount.currency,
+                "voided": int(it.voided),
+                "returned": int(it.returned),
+                "room_charge": 0,
+            }
+        )
+    for n, td in enumerate(c.tenders, start=len(c.items)):
+        out.append(
+            {
+                "check_id": check_id,
+                "position": n,
+                "kind": "tender",
+                "line_id": None,
+                "parent_line_id": None,
+                "item_id": td.tender_id,
+                "name": td.name[:200],
+                "item_group": None,
+                "quantity": 1,
+                "amount": td.amount.amount,
+                "currency": td.amount.currency,
+                "voided": int(td.voided),
+                "returned": 0,
+                "room_charge": int(td.room_charge),
+            }
+        )
+    return out

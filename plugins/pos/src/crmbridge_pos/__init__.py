@@ -1,0 +1,1 @@
+"""crmbridge POS adapter: Oracle Simphony BI API and POS file exports."""
