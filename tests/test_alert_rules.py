@@ -245,3 +245,9 @@ def test_rfm_tier_follows_the_configured_thresholds():
     seg = segment(guest(visits=stays), TODAY, SegmentsConfig())
     assert (seg.recency, seg.frequency, seg.monetary, seg.value_tier) == (5, 5, 5, "A")
     assert segment(guest(visits=stays[:1]), TODAY, SegmentsConfig()).value_tier == "C"
+
+
+def test_history_tag_counts_completed_stays_only():
+    tags = segment(guest(visits=[visit(date(2026, 5, 1)), ARRIVAL]), TODAY, SegmentsConfig()).tags
+    assert "one-time" in tags
+    assert "no-stay-yet" in segment(guest(visits=[ARRIVAL]), TODAY, SegmentsConfig()).tags

@@ -138,7 +138,7 @@ def segment(guest: GuestFacts, today: date, cfg: SegmentsConfig) -> Segment:
         loyalty_tier=loyalty_tier(guest),
         revenue=revenue,
     )
-    history = "repeat" if len(past) >= 2 else "returning" if past else "first-time"
+    history = "repeat" if len(past) >= 2 else "one-time" if past else "no-stay-yet"
     seg.tags = [f"value:{tier}", f"type:{seg.guest_type}", history]
     if seg.loyalty_tier:
         seg.tags.append(f"loyalty:{seg.loyalty_tier}")
