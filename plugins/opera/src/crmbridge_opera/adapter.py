@@ -57,8 +57,8 @@ def fetch_reservations(ctx: SourceContext, cursor: str | None, full: bool) -> It
     end = day + timedelta(days=cfg.lookahead_days)
     with make_client(ctx) as client:
         reader = Reader(ctx, client)
-        backfilled = state.get("phase") != "incremental"
-        if backfilled:
+        backfilling = state.get("phase") != "incremental"
+        if backfilling:
             start = (
                 Window(date.fromisoformat(state["start"]), int(state.get("offset", 0)))
                 if state.get("phase") == "backfill"
@@ -73,7 +73,7 @@ def fetch_reservations(ctx: SourceContext, cursor: str | None, full: bool) -> It
                 yield reader.reservations(infos, json.dumps(cur))
             yield Batch([], incremental)
         yield from _reservation_events(ctx, reader, incremental)
-        if not backfilled:
+        if not backfilling:
             # Catches what the events missed; unchanged records are not rewritten.
             for infos, _ in reader.walk("arrival", Window(day), end):
                 yield reader.reservations(infos, incremental)
