@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ..config import IdentityConfig
 from ..models import GuestProfile
 from .blocking import blocking_keys
 from .features import MatchFeatures, features_of
@@ -41,6 +42,19 @@ class IdentityPolicy:
         return features_of(
             profile, match_on_documents=self.match_on_documents, relay_domains=self.relay_email_domains
         )
+
+
+def policy_from_config(identity: IdentityConfig, match_on_documents: bool) -> IdentityPolicy:
+    weights = {f: {**levels, **identity.weights.get(f, {})} for f, levels in DEFAULT_WEIGHTS.items()}
+    return IdentityPolicy(
+        match_on_documents=match_on_documents,
+        review_threshold=identity.review_threshold,
+        merge_threshold=identity.merge_threshold,
+        weights=MappingProxyType(weights),
+        source_trust=MappingProxyType(dict(identity.source_trust)),
+        relay_email_domains=DEFAULT_RELAY_DOMAINS + tuple(d.lower() for d in identity.relay_email_domains),
+        max_bucket=identity.max_bucket,
+    )
 
 
 def identity_keys(profile: GuestProfile, policy: IdentityPolicy) -> list[tuple[str, str]]:
