@@ -12,8 +12,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
-
 # Surnames pypinyin reads by their common (non-surname) reading; passports use these.
 SURNAME_READINGS: dict[str, tuple[str, ...]] = {
     "单": ("SHAN",),
@@ -107,6 +105,10 @@ def _canonical_token(tok: str) -> str:
 
 
 def _pinyin(han: str) -> str:
+    # imported on first use: loading its dictionaries takes about a second, which every CLI
+    # command would otherwise pay
+    from pypinyin import lazy_pinyin
+
     return "".join(s.upper() for s in lazy_pinyin(han, v_to_u=False)).replace("V", "YU")
 
 
