@@ -69,6 +69,8 @@ class IdentityConfig(BaseModel):
     # relay/masked e-mail domains of your OTAs, added to the built-in list
     relay_email_domains: list[str] = Field(default_factory=list)
     max_bucket: int = Field(default=200, ge=2)
+    # different given names block an automatic merge (twins share phone, birth date, address)
+    given_name_veto: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> IdentityConfig:

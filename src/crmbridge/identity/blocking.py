@@ -24,6 +24,8 @@ KINDS = (
     "surname_phone4",
     "name_postcode",
     "dob_postcode",
+    "dob_city",
+    "street_postcode",
 )
 
 
@@ -41,8 +43,12 @@ def blocking_keys(f: MatchFeatures) -> list[tuple[str, str]]:
         keys += [("given_dob", f"{g}|{f.birth_date}") for g in givens]
         if f.postcode:
             keys.append(("dob_postcode", f"{f.birth_date}|{f.postcode}"))
+        if f.city:
+            keys.append(("dob_city", f"{f.birth_date}|{f.city}"))
     suffixes = sorted({s for p in f.phones + f.masked_phones if (s := phone_suffix(p))})
     keys += [("surname_phone4", f"{s}|{x}") for s in surnames for x in suffixes]
     if f.postcode:
         keys += [("name_postcode", f"{n}|{f.postcode}") for n in names]
+        if f.street:
+            keys.append(("street_postcode", f"{f.street.replace(' ', '')}|{f.postcode}"))
     return list(dict.fromkeys(keys))

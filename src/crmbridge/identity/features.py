@@ -8,7 +8,7 @@ pinyin conversion.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -30,7 +30,7 @@ class MatchFeatures:
     street: str | None = None
 
     def to_json(self) -> str:
-        d = asdict(self)
+        d = {k: getattr(self, k) for k in _FIELDS}
         d["readings"] = [[r.surname, r.given, r.han] for r in self.readings]
         return json.dumps({k: v for k, v in d.items() if v}, ensure_ascii=False, separators=(",", ":"))
 
@@ -39,6 +39,9 @@ class MatchFeatures:
         d: dict[str, Any] = json.loads(text)
         d["readings"] = [NameReading(*r) for r in d.get("readings", [])]
         return cls(**d)
+
+
+_FIELDS = tuple(f.name for f in fields(MatchFeatures))
 
 
 def features_of(

@@ -34,9 +34,12 @@ class IdentityPolicy:
     # A blocking key shared by more records than this is not selective enough to be worth
     # comparing (a placeholder e-mail typed by a front desk for every walk-in).
     max_bucket: int = 200
+    given_name_veto: bool = True
 
     def scorer(self) -> Scorer:
-        return Scorer(self.weights, Thresholds(self.review_threshold, self.merge_threshold))
+        return Scorer(
+            self.weights, Thresholds(self.review_threshold, self.merge_threshold), self.given_name_veto
+        )
 
     def features(self, profile: GuestProfile) -> MatchFeatures:
         return features_of(
@@ -54,6 +57,7 @@ def policy_from_config(identity: IdentityConfig, match_on_documents: bool) -> Id
         source_trust=MappingProxyType(dict(identity.source_trust)),
         relay_email_domains=DEFAULT_RELAY_DOMAINS + tuple(d.lower() for d in identity.relay_email_domains),
         max_bucket=identity.max_bucket,
+        given_name_veto=identity.given_name_veto,
     )
 
 

@@ -32,24 +32,36 @@ def apply_merge(conn: Connection, m: Merge, now: datetime, extra_records: Iterab
         update(profile_records).where(profile_records.c.guest_id == m.merged).values(guest_id=m.survivor)
     )
     conn.execute(update(guests).where(guests.c.id == m.merged).values(merged_into=m.survivor, updated_at=now))
-    # Open review items about the merged guest are now about the survivor.
-    conn.execute(
-        update(identity_reviews)
-        .where(identity_reviews.c.guest_id == m.merged, identity_reviews.c.status == "open")
-        .values(guest_id=m.survivor)
-    )
+    # Open review items about the merged guest are now about the survivor, unless the same
+    # record is already queued against the survivor.
+    already = {
+        r
+        for (r,) in conn.execute(
+            select(identity_reviews.c.record_id).where(identity_reviews.c.guest_id == m.survivor)
+        )
+    }
+    for rid, rec in conn.execute(
+        select(identity_reviews.c.id, identity_reviews.c.record_id).where(
+            identity_reviews.c.guest_id == m.merged, identity_reviews.c.status == "open"
+        )
+    ).all():
+        values = {"status": "superseded", "resolved_at": now} if rec in already else {"guest_id": m.survivor}
+        conn.execute(update(identity_reviews).where(identity_reviews.c.id == rid).values(**values))
     return conn.execute(
-        insert(guest_merges).returning(guest_merges.c.id),
-        {
-            "survivor_id": m.survivor,
-            "merged_id": m.merged,
-            "action": "merge",
-            "evidence": m.evidence,
-            "score": m.score,
-            "records": records,
-            "created_at": now,
-        },
+        insert(guest_merges).returning(guest_merges.c.id), merge_audit_row(m, records, now)
     ).scalar_one()
+
+
+def merge_audit_row(m: Merge, records: Iterable[str], now: datetime) -> dict[str, Any]:
+    return {
+        "survivor_id": m.survivor,
+        "merged_id": m.merged,
+        "action": "merge",
+        "evidence": m.evidence,
+        "score": m.score,
+        "records": sorted(records),
+        "created_at": now,
+    }
 
 
 def keep_apart(conn: Connection, a: str, b: str, reason: str, now: datetime) -> None:
@@ -124,7 +136,7 @@ def open_reviews(conn: Connection, limit: int | None = None) -> list[ReviewItem]
     q = (
         select(identity_reviews, profile_records.c.guest_id.label("record_guest"))
         .join(profile_records, profile_records.c.id == identity_reviews.c.record_id)
-        .where(identity_reviews.c.status == "open")
+        .where(identity_reviews.c.status == "open", profile_records.c.guest_id != identity_reviews.c.guest_id)
         .order_by(identity_reviews.c.score.desc(), identity_reviews.c.id)
     )
     if limit:

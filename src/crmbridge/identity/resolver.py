@@ -190,6 +190,7 @@ class Resolver:
         feats, guest_of = self._stored(conn, stored_ids)
         involved = set(guest_of.values()) | {c.current_guest for c in candidates if c.current_guest}
         order, apart, reviewed = self._guest_info(conn, sorted(involved), sorted(batch_ids))
+        reviewed_before = set(reviewed)
         stamp = _naive_utc(now)
 
         alias: dict[str, str] = {}
@@ -266,9 +267,17 @@ class Resolver:
             for key in c.keys:
                 batch_bucket.setdefault(key, []).append(c.record_id)
         res.assignment = {c.record_id: find(guest_of[c.record_id]) for c in candidates}
+        unique: dict[tuple[str, str], Review] = {}
         for rv in res.reviews:
             rv.guest_id = find(rv.guest_id)
-        res.reviews = [rv for rv in res.reviews if rv.guest_id != res.assignment[rv.record_id]]
+            key = (rv.record_id, rv.guest_id)
+            if (
+                rv.guest_id != res.assignment[rv.record_id]
+                and key not in reviewed_before
+                and (key not in unique or rv.score > unique[key].score)
+            ):
+                unique[key] = rv
+        res.reviews = list(unique.values())
         return res
 
     def _band(self) -> dict[str, Any]:

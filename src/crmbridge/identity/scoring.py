@@ -33,7 +33,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "birth_date": ("exact", "close", "differ"),
     "phone": ("exact", "masked", "differ"),
     "email": ("exact", "differ"),
-    "document": ("exact", "close", "differ"),
+    "document": ("exact", "close", "differ", "conflict"),
     "postcode": ("exact", "close", "differ"),
     "street": ("exact", "close", "differ"),
     "city": ("exact", "close", "differ"),
@@ -48,7 +48,7 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
     "birth_date": {"exact": 10.0, "close": 3.0, "differ": -6.0},
     "phone": {"exact": 14.0, "masked": 5.0, "differ": -1.0},
     "email": {"exact": 14.0, "differ": -1.0},
-    "document": {"exact": 16.0, "close": 6.0, "differ": -8.0},
+    "document": {"exact": 16.0, "close": 6.0, "differ": -4.0, "conflict": -20.0},
     "postcode": {"exact": 5.0, "close": 1.0, "differ": -2.0},
     "street": {"exact": 7.0, "close": 3.0, "differ": -2.0},
     "city": {"exact": 3.0, "close": 1.0, "differ": -1.0},
@@ -62,8 +62,11 @@ CORROBORATING = {
     ("document", "exact"),
     ("birth_date", "exact"),
 }
-# Agreements that rule out an automatic merge whatever the score.
-VETOES = {("given", "differ"), ("document", "differ")}
+# Agreements that rule out an automatic merge whatever the score: two valid resident ID
+# numbers that differ are two people; so are different given names (twins share a phone, a
+# birth date, an address), unless an identity document says otherwise.
+VETOES = {("given", "differ"), ("document", "conflict")}
+OVERRIDES_GIVEN_NAME = ("document", "exact")
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,18 @@ def _text_level(a: str, b: str, close: float = 0.85) -> str:
     return "exact" if s >= 0.97 else "close" if s >= close else "differ"
 
 
+def _document_level(a: list[str], b: list[str]) -> str:
+    if set(a) & set(b):
+        return "exact"
+    if any(_code_level(x, y) == "close" for x in a for y in b):
+        return "close"
+    # Resident IDs carry a checksum, so two valid ones that differ belong to two people; a
+    # passport is renewed under a new number, so two passports differing proves little.
+    if any(x.startswith("CN_ID:") for x in a) and any(y.startswith("CN_ID:") for y in b):
+        return "conflict"
+    return "differ"
+
+
 def compare(a: MatchFeatures, b: MatchFeatures) -> dict[str, str]:
     out = compare_names(a, b)
     if a.birth_date and b.birth_date:
@@ -159,15 +174,7 @@ def compare(a: MatchFeatures, b: MatchFeatures) -> dict[str, str]:
     if a.emails and b.emails:
         out["email"] = "exact" if set(a.emails) & set(b.emails) else "differ"
     if a.documents and b.documents:
-        shared = set(a.documents) & set(b.documents)
-        if shared:
-            out["document"] = "exact"
-        else:
-            out["document"] = (
-                "close"
-                if any(_code_level(x, y) == "close" for x in a.documents for y in b.documents)
-                else "differ"
-            )
+        out["document"] = _document_level(a.documents, b.documents)
     if a.postcode and b.postcode:
         out["postcode"] = _code_level(a.postcode, b.postcode)
     if a.street and b.street:
@@ -181,6 +188,8 @@ def compare(a: MatchFeatures, b: MatchFeatures) -> dict[str, str]:
 class Scorer:
     weights: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: DEFAULT_WEIGHTS)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # Off only for data where given names are unreliable and twins absent (FEBRL is one).
+    given_name_veto: bool = True
 
     def score(self, agreements: Mapping[str, str]) -> float:
         return sum(self.weights.get(f, {}).get(level, 0.0) for f, level in agreements.items())
@@ -189,7 +198,10 @@ class Scorer:
         if score < self.thresholds.lower:
             return Decision.APART
         pairs = set(agreements.items())
-        if score >= self.thresholds.upper and pairs & CORROBORATING and not pairs & VETOES:
+        vetoes = pairs & VETOES
+        if OVERRIDES_GIVEN_NAME in pairs or not self.given_name_veto:
+            vetoes.discard(("given", "differ"))
+        if score >= self.thresholds.upper and pairs & CORROBORATING and not vetoes:
             return Decision.MERGE
         return Decision.REVIEW
 

@@ -17,13 +17,14 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 
 from ..identity.blocking import blocking_keys
 from ..identity.keys import IdentityPolicy
-from ..identity.merging import apply_merge
+from ..identity.merging import apply_merge, merge_audit_row
 from ..identity.resolver import Candidate, Resolver
 from ..models import FolioLine, GuestProfile, Reservation, SourceRecord, Stay
 from .crypto import Keyring
 from .schema import (
     folio_lines,
     guest_index,
+    guest_merges,
     guests,
     identity_reviews,
     profile_records,
@@ -234,13 +235,30 @@ class BatchWriter:
         resolution = self.resolver.resolve(self.conn, candidates, self.now)
         # Every new record gets a guest of its own first, even one merged at once, so that
         # joining it to an existing guest is an audited merge an unmerge can reverse.
+        # A guest created by this batch has no stored records and no review items yet, so its
+        # merge needs no moves: its row is written already merged, its audit row in bulk.
+        fresh = set(resolution.new_guests)
+        links = {m.merged: m for m in resolution.merges if m.merged in fresh}
         if resolution.new_guests:
             self.conn.execute(
                 insert(guests),
-                [{"id": g, "created_at": self.now, "updated_at": self.now} for g in resolution.new_guests],
+                [
+                    {
+                        "id": g,
+                        "created_at": self.now,
+                        "updated_at": self.now,
+                        "merged_into": links[g].survivor if g in links else None,
+                    }
+                    for g in resolution.new_guests
+                ],
+            )
+        if links:
+            self.conn.execute(
+                insert(guest_merges), [merge_audit_row(m, m.batch_records, self.now) for m in links.values()]
             )
         for m in resolution.merges:
-            apply_merge(self.conn, m, self.now)
+            if m.merged not in links:
+                apply_merge(self.conn, m, self.now)
         match = {c.record_id: c.features.to_json() for c in candidates}
 
         def row(i: str, r: GuestProfile, h: bytes) -> dict[str, Any]:
