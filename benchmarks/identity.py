@@ -280,9 +280,16 @@ def bench_febrl(tmp: Path, with_splink: bool) -> list[dict[str, Any]]:
 
 
 # -- 2. cross-channel hotel guests ---------------------------------------------------------------
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单解乐朴仇区查盖"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕"
+    "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严"
+    "覃武戴莫孔向汤单解乐朴仇区查盖"
+)
 COMPOUND = ["欧阳", "司马", "诸葛", "上官", "司徒"]
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志明晓红玉兰海燕婷雪梅宇浩然子涵欣怡梓轩佳琪俊杰诗雨"
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志明晓红玉兰海燕婷"
+    "雪梅宇浩然子涵欣怡梓轩佳琪俊杰诗雨"
+)
 # The names every hotel sees over and over: many different people share them.
 COMMON = [
     "张伟",
@@ -362,6 +369,9 @@ def _render(rng: random.Random, p: dict[str, Any], channel: str, n: int) -> dict
             d["birth_date"] = p["dob"]
     else:  # pos: the surname on the check and the room it was charged to
         d = {"surname": p["han"][0] if p["han"][:2] not in COMPOUND else p["han"][:2]}
+    for k, inner in (("phones", "number"), ("emails", "address")):
+        if k in d:
+            d[k] = [{inner: v} for v in d[k]]
     return {"source": channel, "source_id": sid, "updated_at": "2026-11-20T10:00:00+08:00", **d}
 
 
@@ -558,7 +568,7 @@ def bench_incremental(
             # half are returning guests seen through an OTA, half are new people
             if k % 2 == 0:
                 p = sample[k % len(sample)]
-                d = {"local_name": p["han"], "phones": [f"+86 {p['phone']}"]}
+                d = {"local_name": p["han"], "phones": [{"number": f"+86 {p['phone']}"}]}
             else:
                 p = _invent_person(rng, n + k)
                 d = {
@@ -613,7 +623,8 @@ def main() -> None:
         if args.only in (None, "channels"):
             rows, db, samples = bench_channels(tmp, args.people)
             print_table(
-                "Cross-channel hotel guests (OPERA pinyin, Ctrip Han + relay e-mail, Fliggy masked phone, POS surname)",
+                "Cross-channel hotel guests (OPERA pinyin, Ctrip Han + relay e-mail, Fliggy masked phone, "
+                "POS surname)",
                 rows,
                 [
                     "data",
@@ -631,7 +642,8 @@ def main() -> None:
             )
             found = plaintext_found(db, samples)
             print(
-                f"\nplaintext names/phones/e-mails of {len(set(samples))} sampled values found in the store file: {len(found)}"
+                f"\nplaintext names/phones/e-mails of {len(set(samples))} sampled values "
+                f"found in the store file: {len(found)}"
             )
         if args.only in (None, "incremental"):
             rows = bench_incremental(tmp, args.profiles, args.backends.split(","))
