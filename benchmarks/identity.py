@@ -495,7 +495,7 @@ def _bulk_load(store: GuestStore, n: int, seed: int = 3) -> list[dict[str, Any]]
                     "source": "bulk",
                     "source_id": f"B-{i}",
                     "local_name": p["han"],
-                    "phones": [p["phone"]],
+                    "phones": [{"number": p["phone"]}],
                     "birth_date": p["dob"],
                 },
             )
@@ -574,7 +574,7 @@ def bench_incremental(
                 d = {
                     "given_name": p["given"],
                     "surname": p["surname"],
-                    "phones": [p["phone"]],
+                    "phones": [{"number": p["phone"]}],
                     "birth_date": p["dob"],
                 }
             prof = validate_record(GuestProfile, {"source": "ota", "source_id": f"A-{k}", **d})

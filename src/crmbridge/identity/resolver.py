@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from ..store.crypto import Keyring
 from ..store.schema import guest_index, guests, identity_apart, identity_reviews, profile_records
@@ -134,19 +134,19 @@ class Resolver:
 
     # -- lookups ------------------------------------------------------------------------
     def _buckets(self, conn: Connection, candidates: list[Candidate]) -> dict[tuple[str, bytes], list[str]]:
-        by_kind: dict[str, set[bytes]] = {}
-        for c in candidates:
-            for kind, h in c.keys:
-                by_kind.setdefault(kind, set()).add(h)
+        wanted = sorted({key for c in candidates for key in c.keys})
         buckets: dict[tuple[str, bytes], list[str]] = {}
-        for kind, hashes in by_kind.items():
-            for chunk in _chunks(sorted(hashes)):
-                # kind first: it is the leading column of ix_guest_index_kind_hash
-                q = select(guest_index.c.hash, guest_index.c.record_id).where(
-                    guest_index.c.kind == kind, guest_index.c.hash.in_(chunk)
-                )
-                for h, rid in conn.execute(q):
-                    buckets.setdefault((kind, bytes(h)), []).append(rid)
+        for chunk in _chunks(wanted):
+            by_kind: dict[str, list[bytes]] = {}
+            for kind, h in chunk:
+                by_kind.setdefault(kind, []).append(h)
+            # one round trip for all kinds; kind leads ix_guest_index_kind_hash, so each arm is
+            # an index range scan
+            q = select(guest_index.c.kind, guest_index.c.hash, guest_index.c.record_id).where(
+                or_(*(and_(guest_index.c.kind == k, guest_index.c.hash.in_(hs)) for k, hs in by_kind.items()))
+            )
+            for kind, h, rid in conn.execute(q):
+                buckets.setdefault((kind, bytes(h)), []).append(rid)
         return {k: v for k, v in buckets.items() if len(v) <= self.policy.max_bucket}
 
     def _stored(self, conn: Connection, ids: list[str]) -> tuple[dict[str, MatchFeatures], dict[str, str]]:
@@ -166,10 +166,13 @@ class Resolver:
         apart: set[tuple[str, str]] = set()
         reviewed: set[tuple[str, str]] = set()
         for chunk in _chunks(gids):
-            for gid, created in conn.execute(
-                select(guests.c.id, guests.c.created_at).where(guests.c.id.in_(chunk))
-            ):
-                order[gid] = (_naive_utc(created), gid)
+            # creation times decide which of two stored guests survives; with one stored guest
+            # it is older than any guest this batch creates
+            if len(gids) > 1:
+                for gid, created in conn.execute(
+                    select(guests.c.id, guests.c.created_at).where(guests.c.id.in_(chunk))
+                ):
+                    order[gid] = (_naive_utc(created), gid)
             q = select(identity_apart.c.guest_a, identity_apart.c.guest_b).where(
                 or_(identity_apart.c.guest_a.in_(chunk), identity_apart.c.guest_b.in_(chunk))
             )
@@ -189,7 +192,8 @@ class Resolver:
         stored_ids = sorted({r for rs in buckets.values() for r in rs} - batch_ids)
         feats, guest_of = self._stored(conn, stored_ids)
         involved = set(guest_of.values()) | {c.current_guest for c in candidates if c.current_guest}
-        order, apart, reviewed = self._guest_info(conn, sorted(involved), sorted(batch_ids))
+        stored_before = sorted(c.record_id for c in candidates if c.current_guest)
+        order, apart, reviewed = self._guest_info(conn, sorted(involved), stored_before)
         reviewed_before = set(reviewed)
         stamp = _naive_utc(now)
 

@@ -266,7 +266,8 @@ class BatchWriter:
 
         for plan in plans:
             self._apply(profile_records, plan, row)
-        changed = [c.record_id for c in candidates]
+        # only records stored before have index rows to replace
+        changed = [c.record_id for c in candidates if c.current_guest is not None]
         for i in range(0, len(changed), CHUNK):
             self.conn.execute(delete(guest_index).where(guest_index.c.record_id.in_(changed[i : i + CHUNK])))
         index_rows = [
