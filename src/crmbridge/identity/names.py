@@ -152,7 +152,8 @@ def _latin_readings(given: str | None, surname: str | None) -> list[tuple[str, s
     return [(s, g)] if (s or g) else []
 
 
-@lru_cache(maxsize=65536)
+# Names repeat a great deal in a hotel's guest file; a few hundred thousand readings fit in tens of MB.
+@lru_cache(maxsize=262144)
 def name_readings(given: str | None, surname: str | None, local: str | None) -> tuple[NameReading, ...]:
     """Every plausible (surname, given) reading of a record's name fields.
 
