@@ -35,10 +35,9 @@ from typing import Any
 from sqlalchemy import select
 
 from crmbridge.identity.blocking import blocking_keys
-from crmbridge.identity.em import estimate_weights, u_from_random_pairs
 from crmbridge.identity.features import features_from_values
 from crmbridge.identity.keys import IdentityPolicy
-from crmbridge.identity.scoring import DEFAULT_WEIGHTS, compare
+from crmbridge.identity.training import estimate_from_features
 from crmbridge.models import GuestProfile, validate_record
 from crmbridge.store.crypto import Keyring
 from crmbridge.store.guest_store import GuestStore
@@ -106,31 +105,13 @@ def print_table(title: str, rows: list[dict[str, Any]], cols: Sequence[str]) -> 
 
 
 def em_policy(profiles: Sequence[GuestProfile], base: IdentityPolicy) -> tuple[IdentityPolicy, float]:
-    """m/u weights estimated by EM on the data's own blocked pairs (no labels), as a hotel would."""
+    """m/u weights estimated by EM on the data's own blocked pairs (no labels), as
+    `crmbridge guests weights` does on a hotel's store."""
     t = time.perf_counter()
-    feats = [base.features(p) for p in profiles]
-    buckets: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, f in enumerate(feats):
-        for k in blocking_keys(f):
-            buckets[k].append(i)
-    seen: set[tuple[int, int]] = set()
-    vectors = []
-    for members in buckets.values():
-        if len(members) > base.max_bucket:
-            continue
-        for a, b in itertools.combinations(members, 2):
-            if (a, b) not in seen:
-                seen.add((a, b))
-                vectors.append(compare(feats[a], feats[b]))
-    rng = random.Random(1)
-    n = len(feats)
-    randoms = [compare(feats[rng.randrange(n)], feats[rng.randrange(n)]) for _ in range(20_000)]
-    u = u_from_random_pairs(randoms)
-    prior = min(0.5, max(0.001, len(profiles) / max(len(vectors), 1) / 2))
-    weights = estimate_weights(vectors, prior=prior, iterations=40, u_fixed=u)
-    merged = {f: {**DEFAULT_WEIGHTS.get(f, {}), **w} for f, w in weights.items()}
-    policy = dataclasses.replace(base, weights=MappingProxyType(merged))
-    return policy, time.perf_counter() - t
+    weights = estimate_from_features(
+        [base.features(p) for p in profiles], base.weights, max_bucket=base.max_bucket
+    )
+    return dataclasses.replace(base, weights=MappingProxyType(weights)), time.perf_counter() - t
 
 
 # -- 1. FEBRL ------------------------------------------------------------------------------------------

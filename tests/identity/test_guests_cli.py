@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import tomllib
 
 from typer.testing import CliRunner
 
 from crmbridge.cli.app import app
+from crmbridge.config import load_config
 from crmbridge.store.crypto import Keyring
 from crmbridge.store.guest_store import GuestStore
 
@@ -84,3 +86,27 @@ def test_guests_unmerge_splits_the_records_back(tmp_path):
     assert all(len(v["records"]) == 1 for v in after)
     nothing = cli("guests", "unmerge", merge["merged"], cwd=root, check=False)
     assert nothing.returncode == 2 and "no merge to undo" in nothing.stderr
+
+
+def test_guests_weights_estimates_a_weights_table_the_config_accepts(tmp_path):
+    root = project(tmp_path, f"sqlite:///{tmp_path / 'store.db'}", csv_rows=0)
+    store = GuestStore.open(
+        f"sqlite:///{tmp_path / 'store.db'}", Keyring.load(root / "var" / "crmbridge.key")
+    )
+    surnames, givens = "王李张刘陈杨黄赵吴周", "伟芳娜敏静丽强磊军洋勇艳"
+    batch = []
+    for i in range(120):
+        han = surnames[i % 10] + givens[(i * 7) % 12] + givens[i % 12]
+        phone = f"139{i:08d}"
+        batch.append(profile("ctrip", f"C-{i}", local_name=han, phones=[phone]))
+        batch.append(profile("opera", f"O-{i}", local_name=han, phones=[phone], birth_date="1980-01-01"))
+    with store.transaction() as w:
+        w.upsert_profiles(batch)
+    store.close()
+    printed = cli("guests", "weights", cwd=root).output
+    table = printed[printed.index("[identity.weights]") :]
+    weights = tomllib.loads(table)["identity"]["weights"]
+    assert weights["phone"]["exact"] > 0 > weights["surname"]["differ"]
+    cfg = root / "config" / "crmbridge.toml"
+    cfg.write_text(cfg.read_text() + "\n" + table + "\n")
+    assert load_config(cfg).identity.weights["phone"]["exact"] == weights["phone"]["exact"]

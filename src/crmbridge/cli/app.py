@@ -385,6 +385,27 @@ def guests_review(
         out.print(f"kept apart: review item {item} closed; automatic matching will not join them")
 
 
+@guests_app.command("weights")
+def guests_weights(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Estimate m/u weights from this hotel's stored records (EM, no labels); prints a TOML
+    [identity.weights] table to review and paste into the config."""
+    from ..identity.training import estimate_from_features, stored_features, weights_toml
+
+    a = open_app(config)
+    policy = a.store.policy
+    with a.store.engine.connect() as conn:
+        feats = list(stored_features(conn, a.store.keyring, policy))
+    if len(feats) < 100:
+        raise fail(f"only {len(feats)} records stored: too few to estimate weights from", code=1)
+    weights = estimate_from_features(feats, policy.weights, max_bucket=policy.max_bucket)
+    out.print(
+        f"# estimated from {len(feats)} records; current thresholds: review "
+        f"{policy.review_threshold}, merge {policy.merge_threshold}",
+        markup=False,
+    )
+    out.print(weights_toml(weights), markup=False, highlight=False)
+
+
 @guests_app.command("unmerge")
 def guests_unmerge(guest_id: str, config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """Undo the merge that absorbed guest ID: exactly its records go back to it."""

@@ -60,6 +60,7 @@ CORROBORATING = {
     ("phone", "masked"),
     ("email", "exact"),
     ("document", "exact"),
+    ("document", "close"),  # one character off in a document number still names one person
     ("birth_date", "exact"),
 }
 # Agreements that rule out an automatic merge whatever the score: two valid resident ID
