@@ -66,10 +66,16 @@ def test_masked_ota_phone_consistent_with_the_full_number_corroborates_the_name(
     assert c.decision is Decision.MERGE
 
 
-def test_masked_phone_that_cannot_hide_the_number_is_no_agreement():
+def test_masked_phone_that_cannot_hide_the_number_is_a_disagreement():
     a = features(local_name="张伟", phones=["139****8000"])
     b = features(given_name="WEI", surname="ZHANG", phones=["13800138000"])
-    assert "phone" not in compare(a, b)
+    assert compare(a, b)["phone"] == "differ"
+
+
+def test_same_common_name_and_birth_date_with_different_phones_waits_for_a_person():
+    a = features(local_name="李伟", phones=["13999115231"], birth_date="1989-08-28")
+    b = features(given_name="Wei", surname="LI", phones=["17028148033"], birth_date="1989-08-28")
+    assert scorer.compare(a, b).decision is Decision.REVIEW
 
 
 def test_heteronym_surname_in_han_meets_its_passport_spelling():

@@ -46,7 +46,7 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
     "surname": {"exact": 4.0, "close": 2.0, "fuzzy": 0.0, "differ": -4.0},
     "given": {"exact": 6.0, "close": 3.0, "fuzzy": 0.0, "differ": -6.0},
     "birth_date": {"exact": 10.0, "close": 3.0, "differ": -6.0},
-    "phone": {"exact": 14.0, "masked": 5.0, "differ": -5.0},
+    "phone": {"exact": 14.0, "masked": 5.0, "differ": -6.0},
     "email": {"exact": 14.0, "differ": -1.0},
     "document": {"exact": 16.0, "close": 6.0, "differ": -4.0, "conflict": -20.0},
     "postcode": {"exact": 5.0, "close": 1.0, "differ": -2.0},
@@ -136,7 +136,8 @@ def _phone_level(a: MatchFeatures, b: MatchFeatures) -> str | None:
     for m in b.masked_phones:
         if any(phone_consistent(m, p) for p in a.phones):
             return "masked"
-    if a.phones and b.phones:
+    # Both sides gave a number (full or masked) and none of them can be the same line.
+    if (a.phones or a.masked_phones) and (b.phones or b.masked_phones):
         return "differ"
     return None
 
