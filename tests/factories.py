@@ -17,7 +17,7 @@ def reservation(source_id: str = "R-1001", *, source: str = "legacy_pms", **over
         "emails": [{"address": "zhang.wei.test@example.cn"}],
         "phones": [{"number": "138 0013 8000"}],
         "birth_date": "1985-03-14",
-        "documents": [{"doc_type": "ID_CARD", "number": "11010119850314001X"}],
+        "documents": [{"doc_type": "ID_CARD", "number": "110101198503140018"}],
     }
     guest.update(over.pop("guest", {}))
     data = {

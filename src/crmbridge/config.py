@@ -69,6 +69,40 @@ class ReceiverConfig(BaseModel):
     retry_seconds: float = Field(default=60.0, gt=0, description="how often failed messages are retried")
 
 
+class IdentityConfig(BaseModel):
+    """[identity]: how records are matched into guests (see README, "Identity resolution")."""
+
+    model_config = ConfigDict(extra="forbid")
+    merge_threshold: float = 15.0
+    review_threshold: float = 11.0
+    # source name -> trust; the shown value of a field comes from the most trusted source,
+    # the most recent observation among equals
+    source_trust: dict[str, int] = Field(default_factory=dict)
+    # per field, per agreement level: log2(m/u); what is not given keeps its default
+    weights: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # relay/masked e-mail domains of your OTAs, added to the built-in list
+    relay_email_domains: list[str] = Field(default_factory=list)
+    max_bucket: int = Field(default=200, ge=2)
+    # different given names block an automatic merge (twins share phone, birth date, address)
+    given_name_veto: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> IdentityConfig:
+        from .identity.scoring import LEVELS
+
+        if self.review_threshold > self.merge_threshold:
+            raise ValueError("review_threshold must not be above merge_threshold")
+        for f, levels in self.weights.items():
+            if f not in LEVELS:
+                raise ValueError(f"weights.{f}: unknown field (known: {', '.join(LEVELS)})")
+            bad = set(levels) - set(LEVELS[f])
+            if bad:
+                raise ValueError(
+                    f"weights.{f}: unknown level {', '.join(sorted(bad))} (known: {', '.join(LEVELS[f])})"
+                )
+        return self
+
+
 @dataclass
 class SourceConfig:
     name: str
@@ -86,6 +120,7 @@ class Config:
     alerts: AlertsConfig | None = None  # set by load_config; defaults when the table is absent
     segments: SegmentsConfig | None = None
     receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
 
 
 def resolve_secret(value: str, *, path: Path, where: str) -> str:
@@ -133,7 +168,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"is not valid TOML: {exc}") from None
-    unknown = set(data) - {"store", "sources", "timezone", "receiver", "alerts", "segments"}
+    unknown = set(data) - {"store", "sources", "timezone", "receiver", "alerts", "segments", "identity"}
     if unknown:
         raise ConfigError(path, "", f"unknown top-level tables: {', '.join(sorted(unknown))}")
     store_table = dict(data.get("store", {}))
@@ -150,7 +185,18 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         receiver = ReceiverConfig.model_validate(data.get("receiver", {}))
     except ValidationError as exc:
         raise ConfigError(path, "receiver", _pydantic_problem(exc)) from None
-    cfg = Config(path=path, store=store, timezone=data.get("timezone", "Asia/Shanghai"), receiver=receiver)
+    try:
+        identity = IdentityConfig.model_validate(data.get("identity", {}))
+    except ValidationError as exc:
+        raise ConfigError(path, "identity", _pydantic_problem(exc)) from None
+    cfg = Config(
+        path=path,
+        store=store,
+        timezone=data.get("timezone", "Asia/Shanghai"),
+        receiver=receiver,
+        identity=identity,
+    )
+
     from .insights.config import AlertsConfig, SegmentsConfig  # insights imports this module
 
     for table, model in (("alerts", AlertsConfig), ("segments", SegmentsConfig)):

@@ -72,7 +72,9 @@ def _replay(url: str) -> list[str]:
 
 def test_the_scripted_stream_lands_completely_matched_to_known_guests(store, receiver):
     with store.transaction() as w:  # 王芳 stayed before: the PMS export has her mobile
-        w.upsert_reservations([reservation("PMS-88", guest={"phones": [{"number": "139 0013 9000"}]})])
+        wang = {"given_name": "Fang", "surname": "Wang", "local_name": "王芳", "emails": [], "documents": [],
+                "birth_date": None, "phones": [{"number": "139 0013 9000"}]}  # fmt: skip
+        w.upsert_reservations([reservation("PMS-88", guest=wang)])
     assert _replay(receiver.url + CONFIG.path) == []
     _wait_settled(store, "the whole stream in the store")
     assert guest_of(store, "ctrip", ORDERS["wang"].order_id) == guest_of(store, "legacy_pms", "PMS-88")

@@ -322,7 +322,7 @@ def guests(
         return
     a = open_app(config)
     with a.store.engine.connect() as conn:
-        views = [v.masked() for v in load_guests(conn, a.store.keyring, limit=limit)]
+        views = [v.masked() for v in load_guests(conn, a.store.keyring, limit=limit, trust=_trust(a))]
     if as_json:
         _dump(views)
         return
@@ -339,26 +339,160 @@ def guests(
     out.print(t)
 
 
+def _trust(a: Any) -> dict[str, int]:
+    return dict(a.store.policy.source_trust)
+
+
+def _one_guest(conn: Any, guest_id: str) -> str:
+    q = select(guests_table.c.id).where(guests_table.c.id.startswith(guest_id))
+    ids = [r.id for r in conn.execute(q.limit(2))]
+    if len(ids) != 1:
+        raise fail(
+            f"{'no' if not ids else 'more than one'} guest matches {guest_id!r}",
+            "use an id from `crmbridge guests`",
+        )
+    return ids[0]
+
+
 @guests_app.command("show")
 def guests_show(guest_id: str, config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
-    """One guest profile, masked, with the provenance of every record."""
+    """One guest profile, masked, with the provenance of every value and its merge history."""
+    from ..identity.merging import history
+
     a = open_app(config)
     with a.store.engine.connect() as conn:
-        q = select(guests_table.c.id).where(guests_table.c.id.startswith(guest_id))
-        ids = [r.id for r in conn.execute(q)]
-        if len(ids) != 1:
-            raise fail(
-                f"{'no' if not ids else 'more than one'} guest matches {guest_id!r}",
-                "use an id from `crmbridge guests`",
-            )
-        views = load_guests(conn, a.store.keyring, guest_ids=ids)
+        gid = _one_guest(conn, guest_id)
+        views = load_guests(conn, a.store.keyring, guest_ids=[gid], trust=_trust(a))
+        merged_into = conn.execute(
+            select(guests_table.c.merged_into).where(guests_table.c.id == gid)
+        ).scalar_one_or_none()
+        hist = history(conn, gid)
     if not views:
-        raise fail(f"guest {guest_id} was merged into another; see `crmbridge guests`")
-    view = views[0].masked()
+        raise fail(
+            f"guest {gid} was merged into {merged_into}",
+            f"see `crmbridge guests show {merged_into}`, or undo it with `crmbridge guests unmerge {gid}`",
+        )
+    view = views[0].masked() | {"provenance": views[0].provenance(), "history": hist}
     if as_json:
         _dump(view)
     else:
         out.print_json(data=view)
+
+
+@guests_app.command("review")
+def guests_review(
+    item: Annotated[int | None, typer.Argument(help="a review item number, to resolve it")] = None,
+    merge: Annotated[bool, typer.Option("--merge", help="the two are one guest: merge them")] = False,
+    apart: Annotated[bool, typer.Option("--apart", help="different guests: never merge them")] = False,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    as_json: JsonOpt = False,
+    limit: Annotated[int, typer.Option(help="at most this many")] = 50,
+) -> None:
+    """List the pairs waiting for a person, or resolve one: `guests review 3 --merge|--apart`."""
+    from ..identity.merging import IdentityError, open_reviews, resolve_review
+    from ..store.writer import utcnow
+
+    a = open_app(config)
+    if item is None:
+        if merge or apart:
+            raise fail("--merge/--apart need a review item number", "list them: `crmbridge guests review`")
+        with a.store.engine.connect() as conn:
+            items = open_reviews(conn, limit)
+            views = {
+                v.guest_id: v.masked()
+                for v in load_guests(
+                    conn,
+                    a.store.keyring,
+                    guest_ids=sorted({g for i in items for g in (i.record_guest, i.guest_id)}),
+                    trust=_trust(a),
+                )
+            }
+        rows = [
+            {
+                "item": i.id,
+                "score": round(i.score, 2),
+                "record": i.evidence.get("record"),
+                "record_guest": views.get(i.record_guest, {"guest_id": i.record_guest}),
+                "candidate_guest": views.get(i.guest_id, {"guest_id": i.guest_id}),
+                "agreements": i.evidence.get("agreements", {}),
+            }
+            for i in items
+        ]
+        if as_json:
+            _dump(rows)
+            return
+        if not rows:
+            out.print("the review queue is empty")
+            return
+        t = Table("item", "score", "record", "its guest", "candidate guest", "agreements")
+        for r in rows:
+            t.add_row(
+                str(r["item"]),
+                f"{r['score']:.1f}",
+                escape(str(r["record"])),
+                f"{r['record_guest']['guest_id'][:8]} {r['record_guest'].get('name', '')}",
+                f"{r['candidate_guest']['guest_id'][:8]} {r['candidate_guest'].get('name', '')}",
+                ", ".join(f"{k}={v}" for k, v in r["agreements"].items()),
+            )
+        out.print(t)
+        out.print("resolve one with `crmbridge guests review ITEM --merge` or `--apart`")
+        return
+    if merge == apart:
+        raise fail("say --merge or --apart (exactly one)")
+    try:
+        with a.store.engine.begin() as conn:
+            result = resolve_review(conn, item, merge, utcnow())
+    except IdentityError as exc:
+        raise fail(str(exc), "list open items with `crmbridge guests review`") from None
+    if as_json:
+        _dump(result)
+    elif merge:
+        out.print(f"merged: guest {result.get('survivor', '?')} (audit #{result.get('merge_id', '-')})")
+    else:
+        out.print(f"kept apart: review item {item} closed; automatic matching will not join them")
+
+
+@guests_app.command("weights")
+def guests_weights(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Estimate m/u weights from this hotel's stored records (EM, no labels); prints a TOML
+    [identity.weights] table to review and paste into the config."""
+    from ..identity.training import estimate_from_features, stored_features, weights_toml
+
+    a = open_app(config)
+    policy = a.store.policy
+    with a.store.engine.connect() as conn:
+        feats = list(stored_features(conn, a.store.keyring, policy))
+    if len(feats) < 100:
+        raise fail(f"only {len(feats)} records stored: too few to estimate weights from", code=1)
+    weights = estimate_from_features(feats, policy.weights, max_bucket=policy.max_bucket)
+    out.print(
+        f"# estimated from {len(feats)} records; current thresholds: review "
+        f"{policy.review_threshold}, merge {policy.merge_threshold}",
+        markup=False,
+    )
+    out.print(weights_toml(weights), markup=False, highlight=False)
+
+
+@guests_app.command("unmerge")
+def guests_unmerge(guest_id: str, config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """Undo the merge that absorbed guest ID: exactly its records go back to it."""
+    from ..identity.merging import IdentityError, unmerge
+    from ..store.writer import utcnow
+
+    a = open_app(config)
+    try:
+        with a.store.engine.begin() as conn:
+            gid = _one_guest(conn, guest_id)
+            result = unmerge(conn, gid, utcnow())
+    except IdentityError as exc:
+        raise fail(str(exc), "`crmbridge guests show SURVIVOR` lists the merges it absorbed") from None
+    if as_json:
+        _dump(result | {"guest_id": gid})
+    else:
+        out.print(
+            f"unmerged {gid} from {result['survivor']}: {result['records']} record(s) restored "
+            f"(audit #{result['unmerge_id']}); they will not be merged again automatically"
+        )
 
 
 @app.command()

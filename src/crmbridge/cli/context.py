@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..config import Config, ConfigError, load_config
-from ..identity.keys import IdentityPolicy
+from ..identity.keys import policy_from_config
 from ..plugins import Hooks, load_plugins
 from ..store.crypto import KeyError_, Keyring
 from ..store.guest_store import GuestStore
@@ -46,7 +46,7 @@ def open_app(config_path: Path) -> App:
         store = GuestStore.open(
             cfg.store.url,
             keyring,
-            IdentityPolicy(match_on_documents=cfg.store.match_on_documents),
+            policy_from_config(cfg.identity, cfg.store.match_on_documents),
             cfg.store.phone_region,
         )
     except Exception as exc:  # connection refused, bad URL, permissions

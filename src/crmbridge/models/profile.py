@@ -12,6 +12,7 @@ from typing import Any
 import phonenumbers
 from pydantic import Field, SerializerFunctionWrapHandler, ValidationInfo, field_validator, model_serializer
 
+from ..identity.identifiers import masked_phone
 from .base import Canonical, SourceRecord, UtcDateTime
 
 
@@ -56,7 +57,18 @@ class Phone(Canonical):
     @classmethod
     def _e164(cls, v: str, info: ValidationInfo) -> str:
         region = (info.context or {}).get("phone_region", "CN")
+        if any(c in v for c in "*＊"):
+            # OTAs show a masked number (138****8000): kept in a canonical masked form, used
+            # for display and as weak identity evidence, never as an exact key.
+            masked = masked_phone(v, region)
+            if masked is None:
+                raise ValueError("not a masked phone number")
+            return masked
         return normalise_phone(v, region)
+
+    @property
+    def masked(self) -> bool:
+        return "*" in self.number
 
 
 class Email(Canonical):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,16 +64,70 @@ class ProfileRecord:
     values: dict[str, Any]
 
 
+def _mask_value(column: str, v: Any) -> Any:
+    if column in ("given_name", "surname", "local_name"):
+        return mask_name(v)
+    if column == "birth_date":
+        return "****-" + v[5:]
+    if column == "emails":
+        return [mask_email(e["address"]) for e in v]
+    if column == "phones":
+        return [mask_phone(p["number"]) for p in v]
+    if column == "documents":
+        return [f"{d['doc_type']} {mask_document(d['number'])}" for d in v]
+    if column == "addresses":
+        return [{"city": a.get("city"), "country": a.get("country")} for a in v]
+    if column == "notes":
+        return f"{len(v)} note(s)"
+    if column == "attributes":
+        return sorted(k for k, x in v.items() if x not in (None, "", [], {}, "unknown"))
+    return "***"
+
+
 @dataclass
 class GuestView:
     guest_id: str
     records: list[ProfileRecord] = field(default_factory=list)
     reservations: int = 0
+    # source -> trust: survivorship shows the most trusted source's value
+    trust: dict[str, int] = field(default_factory=dict)
+
+    def _ordered(self) -> list[ProfileRecord]:
+        # least preferred first, so the preferred value is written last
+        return sorted(
+            self.records,
+            key=lambda r: (
+                self.trust.get(r.source, 0),
+                r.observed_at is not None,
+                r.observed_at.isoformat() if r.observed_at else "",
+            ),
+        )
+
+    def provenance(self) -> dict[str, list[dict[str, Any]]]:
+        """Every value of every field, masked, with its source and time; `shown` marks the winner."""
+        shown = {k: v["from"] for k, v in self.display().items()}
+        out: dict[str, list[dict[str, Any]]] = {}
+        for rec in reversed(self._ordered()):
+            label = f"{rec.source}/{rec.source_id}"
+            for k, v in rec.values.items():
+                if v in (None, "", [], {}):
+                    continue
+                out.setdefault(k, []).append(
+                    {
+                        "value": _mask_value(k, v),
+                        "from": label,
+                        "observed_at": rec.observed_at.isoformat() if rec.observed_at else None,
+                        "trust": self.trust.get(rec.source, 0),
+                        "shown": shown.get(k) == label,
+                    }
+                )
+        return out
 
     def display(self) -> dict[str, Any]:
-        """Survivorship: per field, the most recently observed non-empty value wins."""
+        """Survivorship: per field, the value from the most trusted source wins, and among
+        equally trusted sources the most recently observed one."""
         best: dict[str, tuple[Any, str]] = {}
-        ordered = sorted(self.records, key=lambda r: (r.observed_at is not None, r.observed_at or 0))
+        ordered = self._ordered()
         for rec in ordered:
             for k, v in rec.values.items():
                 if v not in (None, "", [], {}):
@@ -134,7 +189,11 @@ def _decrypt_record(keyring: Keyring, row: Any) -> ProfileRecord:
 
 
 def load_guests(
-    conn: Connection, keyring: Keyring, guest_ids: list[str] | None = None, limit: int | None = None
+    conn: Connection,
+    keyring: Keyring,
+    guest_ids: list[str] | None = None,
+    limit: int | None = None,
+    trust: Mapping[str, int] | None = None,
 ) -> list[GuestView]:
     q = select(guests.c.id).where(guests.c.merged_into.is_(None)).order_by(guests.c.created_at, guests.c.id)
     if guest_ids is not None:
@@ -142,7 +201,7 @@ def load_guests(
     if limit:
         q = q.limit(limit)
     ids = [r.id for r in conn.execute(q)]
-    views = {g: GuestView(g) for g in ids}
+    views = {g: GuestView(g, trust=dict(trust or {})) for g in ids}
     if not ids:
         return []
     for row in conn.execute(select(profile_records).where(profile_records.c.guest_id.in_(ids))):

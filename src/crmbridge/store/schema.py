@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -74,6 +75,9 @@ profile_records = Table(
     Column("content_hash", HASH, nullable=False),
     Column("ingested_at", TS, nullable=False),
     *(Column(f"{c}_ct", LargeBinary, nullable=True) for c in PROFILE_PII_COLUMNS),
+    # Normalised match features (pinyin readings, E.164 phones...), encrypted like the rest:
+    # scoring a candidate then costs one decryption instead of re-normalising its fields.
+    Column("match_ct", LargeBinary, nullable=True),
     UniqueConstraint("source", "source_id"),
 )
 
@@ -222,8 +226,9 @@ quarantine = Table(
     Index("ix_quarantine_source_raw_hash", "source", "stream", "raw_hash"),
 )
 
-# Audit of identity decisions: which guests were joined and on what evidence (index kinds,
-# never values).
+# Audit of identity decisions: which guests were joined or split, on what evidence (agreement
+# levels, score, index kinds: never values), and which records moved, so that an unmerge puts
+# exactly those records back.
 guest_merges = Table(
     "guest_merges",
     metadata,
@@ -232,6 +237,37 @@ guest_merges = Table(
     Column("merged_id", ID, nullable=False, index=True),
     Column("action", String(16), nullable=False),  # merge, unmerge
     Column("evidence", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("score", Float, nullable=True),
+    Column("records", JSON, nullable=True),  # profile record ids moved by this merge
+    Column("undone_by", BigInteger, nullable=True),  # the unmerge row that reversed it
+)
+
+# Pairs scored between the two thresholds wait here for a person. One row per (record,
+# candidate guest): a pair once decided is not asked again.
+identity_reviews = Table(
+    "identity_reviews",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("record_id", ID, ForeignKey("profile_records.id", ondelete="CASCADE"), nullable=False),
+    Column("guest_id", ID, ForeignKey("guests.id"), nullable=False, index=True),
+    Column("score", Float, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # open, merged, rejected
+    Column("created_at", TS, nullable=False),
+    Column("resolved_at", TS, nullable=True),
+    UniqueConstraint("record_id", "guest_id"),
+    Index("ix_identity_reviews_status", "status"),
+)
+
+# Guests a person has said are different people (an unmerge, a rejected review): automatic
+# matching never joins them again. Stored with guest_a < guest_b.
+identity_apart = Table(
+    "identity_apart",
+    metadata,
+    Column("guest_a", ID, ForeignKey("guests.id"), primary_key=True),
+    Column("guest_b", ID, ForeignKey("guests.id"), primary_key=True, index=True),
+    Column("reason", String(16), nullable=False),  # unmerge, review
     Column("created_at", TS, nullable=False),
 )
 

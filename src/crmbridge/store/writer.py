@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
-from ..identity.deterministic import Candidate, DeterministicResolver
-from ..identity.keys import IdentityPolicy, identity_keys
+from ..identity.blocking import blocking_keys
+from ..identity.keys import IdentityPolicy
+from ..identity.merging import apply_merge, merge_audit_row
+from ..identity.resolver import Candidate, Resolver
 from ..models import Feedback, FolioLine, GuestProfile, PosCheck, Reservation, SourceRecord, Stay
 from .crypto import Keyring
 from .schema import (
@@ -25,6 +27,7 @@ from .schema import (
     guest_index,
     guest_merges,
     guests,
+    identity_reviews,
     pos_checks,
     pos_items,
     profile_records,
@@ -110,7 +113,7 @@ class BatchWriter:
         self.conn = conn
         self.keys = keyring
         self.policy = policy or IdentityPolicy()
-        self.resolver = DeterministicResolver()
+        self.resolver = Resolver(self.policy, keyring)
         self.now = utcnow()
 
     # -- helpers ------------------------------------------------------------------------
@@ -162,7 +165,7 @@ class BatchWriter:
             self.conn.execute(update(table).where(table.c.id == bindparam("_id")).values(cols), values)
 
     # -- profiles -----------------------------------------------------------------------
-    def _profile_row(self, rid: str, p: GuestProfile, h: bytes) -> dict[str, Any]:
+    def _profile_row(self, rid: str, p: GuestProfile, h: bytes, match: str | None = None) -> dict[str, Any]:
         t = "profile_records"
 
         def js(v: list[Any]) -> str | None:
@@ -200,6 +203,7 @@ class BatchWriter:
                 t, "notes_ct", rid, json.dumps(p.notes, ensure_ascii=False) if p.notes else None
             ),
             "attributes_ct": self._enc(t, "attributes_ct", rid, _json(attrs)),
+            "match_ct": self._enc(t, "match_ct", rid, match),
         }
 
     def upsert_profiles(self, profiles: Sequence[GuestProfile]) -> ProfileResult:
@@ -217,11 +221,12 @@ class BatchWriter:
             for rid, p, _ in plan.inserts + plan.updates:
                 out.ids[(source, p.source_id)] = rid
                 out.changed.add((source, p.source_id))
+                features = self.policy.features(p)
                 keys = [
                     (kind, self.keys.blind_index(v, table="guest_index", index=kind))
-                    for kind, v in identity_keys(p, self.policy)
+                    for kind, v in blocking_keys(features)
                 ]
-                candidates.append(Candidate(rid, f"{source}/{p.source_id}", current.get(rid), keys))
+                candidates.append(Candidate(rid, f"{source}/{p.source_id}", current.get(rid), keys, features))
             for sid, rid in plan.unchanged.items():
                 out.ids[(source, sid)] = rid
             out.counts.inserted += len(plan.inserts)
@@ -230,23 +235,42 @@ class BatchWriter:
         if not candidates:
             return out
 
-        resolution = self.resolver.resolve(self.conn, candidates)
-        # A guest created earlier in this same batch and merged later never needs a row.
-        merged_new = {m.merged for m in resolution.merges} & set(resolution.new_guests)
-        fresh = [g for g in resolution.new_guests if g not in merged_new]
-        if fresh:
+        resolution = self.resolver.resolve(self.conn, candidates, self.now)
+        # Every new record gets a guest of its own first, even one merged at once, so that
+        # joining it to an existing guest is an audited merge an unmerge can reverse.
+        # A guest created by this batch has no stored records and no review items yet, so its
+        # merge needs no moves: its row is written already merged, its audit row in bulk.
+        fresh = set(resolution.new_guests)
+        links = {m.merged: m for m in resolution.merges if m.merged in fresh}
+        if resolution.new_guests:
             self.conn.execute(
                 insert(guests),
-                [{"id": g, "created_at": self.now, "updated_at": self.now} for g in fresh],
+                [
+                    {
+                        "id": g,
+                        "created_at": self.now,
+                        "updated_at": self.now,
+                        "merged_into": links[g].survivor if g in links else None,
+                    }
+                    for g in resolution.new_guests
+                ],
             )
-        self._record_merges([m for m in resolution.merges if m.merged not in merged_new])
+        if links:
+            self.conn.execute(
+                insert(guest_merges), [merge_audit_row(m, m.batch_records, self.now) for m in links.values()]
+            )
+        for m in resolution.merges:
+            if m.merged not in links:
+                apply_merge(self.conn, m, self.now)
+        match = {c.record_id: c.features.to_json() for c in candidates}
 
         def row(i: str, r: GuestProfile, h: bytes) -> dict[str, Any]:
-            return self._profile_row(i, r, h) | {"guest_id": resolution.assignment[i]}
+            return self._profile_row(i, r, h, match[i]) | {"guest_id": resolution.assignment[i]}
 
         for plan in plans:
             self._apply(profile_records, plan, row)
-        changed = [c.record_id for c in candidates]
+        # only records stored before have index rows to replace
+        changed = [c.record_id for c in candidates if c.current_guest is not None]
         for i in range(0, len(changed), CHUNK):
             self.conn.execute(delete(guest_index).where(guest_index.c.record_id.in_(changed[i : i + CHUNK])))
         index_rows = [
@@ -254,6 +278,21 @@ class BatchWriter:
         ]
         if index_rows:
             self.conn.execute(insert(guest_index), index_rows)
+        if resolution.reviews:
+            self.conn.execute(
+                insert(identity_reviews),
+                [
+                    {
+                        "record_id": rv.record_id,
+                        "guest_id": rv.guest_id,
+                        "score": rv.score,
+                        "evidence": rv.evidence,
+                        "status": "open",
+                        "created_at": self.now,
+                    }
+                    for rv in resolution.reviews
+                ],
+            )
         return out
 
     def _current_guests(self, record_ids: list[str]) -> dict[str, str]:
@@ -266,29 +305,6 @@ class BatchWriter:
             )
             current.update({r.id: r.guest_id for r in rows})
         return current
-
-    def _record_merges(self, merges: list[Any]) -> None:
-        for m in merges:
-            self.conn.execute(
-                update(profile_records)
-                .where(profile_records.c.guest_id == m.merged)
-                .values(guest_id=m.survivor)
-            )
-            self.conn.execute(
-                update(guests)
-                .where(guests.c.id == m.merged)
-                .values(merged_into=m.survivor, updated_at=self.now)
-            )
-            self.conn.execute(
-                insert(guest_merges),
-                {
-                    "survivor_id": m.survivor,
-                    "merged_id": m.merged,
-                    "action": "merge",
-                    "evidence": m.evidence,
-                    "created_at": self.now,
-                },
-            )
 
     # -- reservations -------------------------------------------------------------------
     def upsert_reservations(self, batch: Sequence[Reservation]) -> Counts:

@@ -1,0 +1,129 @@
+"""Fellegi–Sunter scoring: agreement levels, weights, and the merge / review / apart decision."""
+
+from __future__ import annotations
+
+import random
+
+from crmbridge.identity.em import estimate_weights
+from crmbridge.identity.scoring import Decision, Scorer, compare
+
+from .guests import features
+
+scorer = Scorer()
+
+
+def test_pinyin_and_han_forms_of_one_guest_with_one_phone_merge():
+    a = features(given_name="WEI", surname="ZHANG", phones=["13800138000"])
+    b = features(local_name="张伟", phones=["+86 138 0013 8000"])
+    c = scorer.compare(a, b)
+    assert c.agreements == {"surname": "exact", "given": "exact", "phone": "exact"}
+    assert c.decision is Decision.MERGE
+
+
+def test_two_men_named_zhang_wei_with_other_phones_and_birth_dates_stay_apart():
+    a = features(local_name="张伟", phones=["13800138000"], birth_date="1985-03-14")
+    b = features(given_name="Wei", surname="Zhang", phones=["13912345678"], birth_date="1990-07-01")
+    assert scorer.compare(a, b).decision is Decision.APART
+
+
+def test_a_common_name_alone_never_merges():
+    a = features(local_name="张伟")
+    b = features(given_name="Wei", surname="Zhang", emails=["z***@trip.com"])
+    c = scorer.compare(a, b)
+    assert c.agreements == {"surname": "exact", "given": "exact"}
+    assert c.decision is Decision.APART
+
+
+def test_high_score_without_a_corroborating_identifier_goes_to_review_not_merge():
+    # name, street, postcode and city all agree: strong, but nothing that identifies a person
+    addr = {"lines": ["88 Century Avenue"], "city": "Shanghai", "postal_code": "200120"}
+    a = features(local_name="张伟", addresses=[addr])
+    b = features(given_name="Wei", surname="Zhang", addresses=[addr])
+    c = scorer.compare(a, b)
+    assert c.score >= scorer.thresholds.upper
+    assert c.decision is Decision.REVIEW
+
+
+def test_twins_sharing_a_phone_and_birth_date_are_never_merged_automatically():
+    a = features(local_name="李明", phones=["13800138000"], birth_date="2001-05-05")
+    b = features(local_name="李亮", phones=["13800138000"], birth_date="2001-05-05")
+    c = scorer.compare(a, b)
+    assert c.agreements["given"] == "differ"
+    assert c.decision is Decision.REVIEW
+
+
+def test_siblings_sharing_a_phone_with_different_birth_dates_stay_apart():
+    a = features(local_name="李明", phones=["13800138000"], birth_date="2001-05-05")
+    b = features(local_name="李亮", phones=["13800138000"], birth_date="1998-11-20")
+    assert scorer.compare(a, b).decision is Decision.APART
+
+
+def test_masked_ota_phone_consistent_with_the_full_number_corroborates_the_name():
+    a = features(local_name="张伟", phones=["138****8000"])
+    b = features(given_name="WEI", surname="ZHANG", phones=["13800138000"])
+    c = scorer.compare(a, b)
+    assert c.agreements["phone"] == "masked"
+    assert c.decision is Decision.MERGE
+
+
+def test_masked_phone_that_cannot_hide_the_number_is_a_disagreement():
+    a = features(local_name="张伟", phones=["139****8000"])
+    b = features(given_name="WEI", surname="ZHANG", phones=["13800138000"])
+    assert compare(a, b)["phone"] == "differ"
+
+
+def test_same_common_name_and_birth_date_with_different_phones_waits_for_a_person():
+    a = features(local_name="李伟", phones=["13999115231"], birth_date="1989-08-28")
+    b = features(given_name="Wei", surname="LI", phones=["17028148033"], birth_date="1989-08-28")
+    assert scorer.compare(a, b).decision is Decision.REVIEW
+
+
+def test_heteronym_surname_in_han_meets_its_passport_spelling():
+    a = features(local_name="单雄信", birth_date="1979-02-02")
+    b = features(given_name="XIONGXIN", surname="SHAN", birth_date="1979-02-02")
+    assert compare(a, b)["surname"] == "exact"
+    assert scorer.compare(a, b).decision is Decision.MERGE
+
+
+def test_lyu_written_lv_on_one_side_and_han_on_the_other_agrees():
+    a = features(local_name="吕布", phones=["13700137000"])
+    b = features(given_name="Bu", surname="LV", phones=["13700137000"])
+    assert compare(a, b)["surname"] == "exact"
+
+
+def test_a_typo_in_the_given_name_is_a_close_agreement():
+    a = features(given_name="XIAOMING", surname="WANG", phones=["13800138000"])
+    b = features(given_name="XIAOMNIG", surname="WANG", phones=["13800138000"])
+    c = scorer.compare(a, b)
+    assert c.agreements["given"] == "close" and c.decision is Decision.MERGE
+
+
+def test_day_and_month_swapped_is_a_close_birth_date():
+    a = features(local_name="王芳", birth_date="1988-04-07")
+    b = features(local_name="王芳", birth_date="1988-07-04")
+    assert compare(a, b)["birth_date"] == "close"
+
+
+def test_the_evidence_names_levels_and_score_never_values():
+    a = features(local_name="张伟", phones=["13800138000"])
+    b = features(given_name="WEI", surname="ZHANG", phones=["13800138000"])
+    ev = scorer.compare(a, b).evidence()
+    assert set(ev) == {"agreements", "score"}
+    assert "138" not in str(ev) and "ZHANG" not in str(ev)
+
+
+def test_em_learns_that_phone_agreement_marks_a_match_from_unlabelled_pairs():
+    rng = random.Random(7)
+    pairs = []
+    for _ in range(300):  # true pairs: phone and name mostly agree
+        pairs.append({"phone": "exact" if rng.random() < 0.95 else "differ", "surname": "exact"})
+    for _ in range(3000):  # other pairs: phone almost never agrees, surname sometimes
+        pairs.append(
+            {
+                "phone": "exact" if rng.random() < 0.001 else "differ",
+                "surname": rng.choice(["exact", "differ"]),
+            }
+        )
+    w = estimate_weights(pairs, iterations=100)
+    assert w["phone"]["exact"] > 6 > w["phone"]["differ"]
+    assert w["surname"]["exact"] > w["surname"]["differ"]
