@@ -65,6 +65,14 @@ def test_guests_show_gives_provenance_and_the_merge_history(tmp_path):
     assert "ZHANG" not in json.dumps(shown)
 
 
+def test_guests_show_includes_the_segment_and_its_tags(tmp_path):
+    root = _hotel(tmp_path)
+    gid = json.loads(cli("guests", "--json", cwd=root).stdout)[0]["guest_id"]
+    seg = json.loads(cli("guests", "show", gid, "--json", cwd=root).stdout)["segment"]
+    assert seg["value_tier"] in {"A", "B", "C"} and f"value:{seg['value_tier']}" in seg["tags"]
+    assert len(seg["rfm"]) == 3
+
+
 def test_guests_review_lists_the_queue_and_resolves_an_item(tmp_path):
     root = _hotel(tmp_path)
     [item] = json.loads(cli("guests", "review", "--json", cwd=root).stdout)

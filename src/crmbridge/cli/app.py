@@ -19,6 +19,10 @@ from sqlalchemy import select
 from ..config import DEFAULT_CONFIG, ConfigError, load_config
 from ..engine.sources import build_source
 from ..engine.sync import StreamResult, SyncEngine
+from ..insights.config import SegmentsConfig
+from ..insights.facts import load_facts
+from ..insights.prearrival import hotel_today
+from ..insights.segments import segment
 from ..plugins import load_plugins
 from ..store.crypto import Keyring
 from ..store.reader import load_guests, source_status
@@ -367,12 +371,18 @@ def guests_show(guest_id: str, config: ConfigOpt = DEFAULT_CONFIG, as_json: Json
             select(guests_table.c.merged_into).where(guests_table.c.id == gid)
         ).scalar_one_or_none()
         hist = history(conn, gid)
+        facts = load_facts(conn, a.store.keyring, [gid])[gid]
     if not views:
         raise fail(
             f"guest {gid} was merged into {merged_into}",
             f"see `crmbridge guests show {merged_into}`, or undo it with `crmbridge guests unmerge {gid}`",
         )
-    view = views[0].masked() | {"provenance": views[0].provenance(), "history": hist}
+    seg = segment(facts, hotel_today(a.config), a.config.segments or SegmentsConfig())
+    view = views[0].masked() | {
+        "segment": seg.as_dict(),
+        "provenance": views[0].provenance(),
+        "history": hist,
+    }
     if as_json:
         _dump(view)
     else:
