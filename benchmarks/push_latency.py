@@ -8,7 +8,9 @@ A receiver (uvicorn on 127.0.0.1, port 0) serves one ctrip source on a fresh sto
 simulator's senders post invented OTA_HotelResRQ orders over HTTP; a reader polls the store
 every few milliseconds. Reported: the reply latency (send -> OTA reply, the order committed to
 the inbox) and the end-to-end latency (send -> the reservation readable in the store), as
-p50/p95/p99, and the throughput. The OPERA alert leg is not measured (no OPERA adapter yet).
+p50/p95/p99, and the throughput. The leg on to an alert in OPERA is not measured: an OTA order
+reaches OPERA through the hotel's channel manager, not through crmbridge, and the pre-arrival
+job that pushes alerts runs on its schedule rather than per order.
 """
 
 from __future__ import annotations
