@@ -12,9 +12,11 @@ from sqlalchemy import select
 from crmbridge.adapters.base import AdapterConfig, AdapterType, Batch, PushResult, SourceContext
 from crmbridge.adapters.file import FileConfig
 from crmbridge.config import Config, SourceConfig, StoreConfig
+from crmbridge.engine import scheduler
 from crmbridge.engine.sources import build_source
 from crmbridge.engine.sync import SyncEngine
 from crmbridge.hookspecs import hookimpl
+from crmbridge.insights import prearrival
 from crmbridge.insights.config import AlertsConfig, SegmentsConfig
 from crmbridge.insights.prearrival import run_prearrival
 from crmbridge.insights.rules import AlertRule, Finding, RuleInput, RuleSettings
@@ -230,3 +232,29 @@ def test_plugin_rules_run_beside_the_builtin_ones_and_a_failing_one_is_skipped(s
     [tea] = [p for p in plans if p.arrival.source_id == "R-TEA"]
     assert [a.alert.text for a in tea.alerts if a.rule == "tea"] == ["Tea: longjing"]
     assert tea.errors == ["broken: RuntimeError"] and any(a.rule == "returning" for a in tea.alerts)
+
+
+class _App:
+    def __init__(self, config: Config, hooks: Any, store: Any) -> None:
+        self.config, self.hooks, self.store = config, hooks, store
+
+
+def test_scheduled_alert_job_pushes_the_coming_arrivals(store, tmp_path, monkeypatch):
+    pms, cfg, hooks = setup_store(store, tmp_path)
+    monkeypatch.setattr(prearrival, "hotel_today", lambda _cfg: TODAY)
+    scheduler._push_alerts(_App(cfg, hooks, store))
+    assert pms.screen[("R-NEXT", "returning")] == "Returning guest: stay no. 2 (last 2026-06)"
+
+
+def test_a_failing_alert_job_is_logged_and_does_not_stop_the_scheduler(store, tmp_path, caplog):
+    pms, cfg, hooks = setup_store(store, tmp_path)
+    cfg.alerts = AlertsConfig(rules={"birthdays": {"enabled": True}})
+    scheduler._push_alerts(_App(cfg, hooks, store))  # must not raise
+    assert "pre-arrival alert job failed" in caplog.text and pms.screen == {}
+
+
+def test_a_failing_rule_logs_its_type_not_its_message(store, tmp_path, caplog):
+    pms, cfg, _ = setup_store(store, tmp_path)
+    hooks = load_plugins(extra=[pms, TeaPlugin()])
+    run_prearrival(cfg, hooks, store, today=TODAY, push=False)
+    assert "broken failed on pms/R-NEXT: RuntimeError" in caplog.text and "vendor bug" not in caplog.text

@@ -158,7 +158,11 @@ def plan_arrivals(
             try:
                 finding = rule.evaluate(RuleInput(visit, guest, today, cfg.language), settings)
             except Exception as exc:  # one faulty (plugin) rule must not silence the others
-                log.exception("alert rule %s failed on %s/%s", rule.name, pms_source, visit.source_id)
+                # The type only: a rule's exception message may quote the guest data it read.
+                log.error(
+                    "alert rule %s failed on %s/%s: %s",
+                    rule.name, pms_source, visit.source_id, type(exc).__name__,
+                )  # fmt: skip
                 plan.errors.append(f"{rule.name}: {type(exc).__name__}")
                 continue
             if finding is None:
