@@ -20,7 +20,7 @@ from crmbridge.insights import prearrival
 from crmbridge.insights.config import AlertsConfig, SegmentsConfig
 from crmbridge.insights.prearrival import run_prearrival
 from crmbridge.insights.rules import AlertRule, Finding, RuleInput, RuleSettings
-from crmbridge.models import Reservation
+from crmbridge.models import Feedback, Reservation, Stay
 from crmbridge.plugins import load_plugins
 from crmbridge.store.schema import feedback
 
@@ -258,3 +258,15 @@ def test_a_failing_rule_logs_its_type_not_its_message(store, tmp_path, caplog):
     hooks = load_plugins(extra=[pms, TeaPlugin()])
     run_prearrival(cfg, hooks, store, today=TODAY, push=False)
     assert "broken failed on pms/R-NEXT: RuntimeError" in caplog.text and "vendor bug" not in caplog.text
+
+
+def test_feedback_named_by_its_stay_is_linked_to_that_stays_reservation(store):
+    stay = Stay(source="pms", source_id="S-88", reservation_source_id="R-OLD", hotel_code="SHA01",
+                room_number="1808")  # fmt: skip
+    review = Feedback(source="survey", source_id="FB-9", rating=2, category="noise",
+                      reservation_source="pms", stay_source_id="S-88")  # fmt: skip
+    with store.transaction() as w:
+        w.upsert_stays([stay])
+        w.upsert_feedback([review])
+    with store.engine.connect() as c:
+        assert c.execute(select(feedback.c.reservation_source_id)).scalar_one() == "R-OLD"

@@ -410,17 +410,19 @@ class BatchWriter:
     def upsert_feedback(self, batch: Sequence[Feedback]) -> Counts:
         recs = _dedupe_newest(batch)
         plan = self._plan(feedback, recs, set())
+        # Feedback named by its stay: find each stay's reservation in one query per chunk.
+        by_stay: dict[tuple[str, str], str] = {}
+        wanted = sorted({f.stay_source_id for f in recs if f.stay_source_id and not f.reservation_source_id})
+        for k in range(0, len(wanted), CHUNK):
+            q = select(stays.c.source, stays.c.source_id, stays.c.reservation_source_id).where(
+                stays.c.source_id.in_(wanted[k : k + CHUNK])
+            )
+            by_stay.update({(r.source, r.source_id): r.reservation_source_id for r in self.conn.execute(q)})
 
         def row(i: str, f: Feedback, h: bytes) -> dict[str, Any]:
             rsv_source, rsv_id = f.reservation_source or f.source, f.reservation_source_id
-            if rsv_id is None and f.stay_source_id:  # named by its stay: find the reservation
-                found = self.conn.execute(
-                    select(stays.c.source, stays.c.reservation_source_id).where(
-                        stays.c.source == rsv_source, stays.c.source_id == f.stay_source_id
-                    )
-                ).first()
-                if found is not None:
-                    rsv_source, rsv_id = found
+            if rsv_id is None and f.stay_source_id:
+                rsv_id = by_stay.get((rsv_source, f.stay_source_id))
             return {
                 "source": f.source,
                 "source_id": f.source_id,
