@@ -13,10 +13,15 @@ from crmbridge.adapters.base import PushRequest
 from crmbridge.plugins import load_plugins
 from crmbridge.store.guest_store import GuestStore
 
-from ..conftest import SHARED
+from ..conftest import SHARED, shared_file
 from .messages import CREDS, HOTEL, ctrip_source, messages, order
 
 XSD = SHARED / "specs" / "ota-2015B"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _xsd_present():
+    shared_file("specs/ota-2015B/OTA_HotelResRS.xsd")
 
 
 @cache

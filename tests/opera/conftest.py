@@ -15,9 +15,6 @@ from crmbridge_opera.simulator import OhipSimulator, demo_options
 from crmbridge.adapters.base import SourceContext
 from crmbridge.store.guest_store import GuestStore
 
-from ..conftest import SHARED
-
-SPECS = SHARED / "specs" / "opera-ohip"
 APP_KEY = "3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6c"
 CLIENT_SECRET = "s3cr3t-Client-Value"
 
@@ -51,7 +48,7 @@ def today():
 
 
 def _sim(n: int, today) -> Iterator[OhipSimulator]:
-    s = OhipSimulator(spec_dir=SPECS, app_key=APP_KEY, client_secret=CLIENT_SECRET)
+    s = OhipSimulator(app_key=APP_KEY, client_secret=CLIENT_SECRET)
     s.populate(n, first_arrival=today - timedelta(days=20), days=34, seed=11, today=today)
     with s:
         yield s

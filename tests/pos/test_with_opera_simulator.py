@@ -15,7 +15,6 @@ from crmbridge.engine.sync import SyncEngine
 from crmbridge.plugins import load_plugins
 from crmbridge.store.schema import folio_lines, pos_checks, pos_links, reservations
 
-from ..conftest import SHARED
 from .conftest import LOC, simphony_source
 
 ohip = pytest.importorskip("crmbridge_opera.simulator")
@@ -51,7 +50,7 @@ def _restaurant_postings(pms) -> dict[tuple[str, str], tuple[str, Decimal]]:
 
 def test_checks_posted_to_opera_folios_land_on_those_reservations(store, sim):
     today = datetime.now(UTC).date()
-    pms = ohip.OhipSimulator(spec_dir=SHARED / "specs" / "opera-ohip")
+    pms = ohip.OhipSimulator()
     pms.populate(40, first_arrival=today - timedelta(days=6), days=7, seed=5, today=today)
     hooks = load_plugins()
     engine = SyncEngine(store, hooks)

@@ -1,16 +1,19 @@
-"""Checking HTTP requests against Oracle's OHIP OpenAPI (Swagger 2.0) files.
+"""Checking HTTP requests against the OHIP operations crmbridge uses.
+
+The operations come from ``ohip_contract.json`` beside this module: extracted from Oracle's
+OHIP OpenAPI (Swagger 2.0) files by ``scripts/extract_ohip_contract.py``, so the installed
+plugin carries what it checks against and reads no spec files at run time.
 
 Used by the simulator (it refuses what OPERA would refuse) and by the conformance tests
 (every request the adapter sent must pass). A request conforms when its method and path
 match an operation, every required header, query and form parameter is present and of the
 declared type, enum and pattern, no undeclared query parameter is sent, and a JSON body
-validates against the operation's body schema with its `$ref`s resolved in the same file.
+validates against the operation's body schema.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,25 +24,13 @@ from urllib.parse import parse_qs
 
 from jsonschema import Draft4Validator
 
-SPEC_FILES = ("oauth", "rsv", "crm", "csh", "int")
-SPEC_ENV = "CRMBRIDGE_OHIP_SPECS"
+CONTRACT = Path(__file__).with_name("ohip_contract.json")
 
 
 class SpecViolation(ValueError):
     def __init__(self, operation: str | None, problems: list[str]) -> None:
         self.operation, self.problems = operation, problems
         super().__init__(f"{operation or 'request'} does not conform: " + "; ".join(problems))
-
-
-def default_spec_dir() -> Path | None:
-    """`$CRMBRIDGE_OHIP_SPECS`, else `shared/specs/opera-ohip` beside a checkout of the project."""
-    if os.environ.get(SPEC_ENV):
-        return Path(os.environ[SPEC_ENV])
-    for base in (Path.cwd(), *Path(__file__).resolve().parents):
-        candidate = base.parent / "shared" / "specs" / "opera-ohip"
-        if (candidate / "rsv.json").is_file():
-            return candidate
-    return None
 
 
 @dataclass
@@ -52,7 +43,6 @@ class Operation:
     params: list[dict[str, Any]]
     consumes: list[str]
     basic_auth: bool
-    definitions: dict[str, Any] = field(repr=False)
     _body_validator: Draft4Validator | None = field(default=None, repr=False)
 
     @property
@@ -64,7 +54,7 @@ class Operation:
         if schema is None:
             return None
         if self._body_validator is None:
-            self._body_validator = Draft4Validator({**schema, "definitions": self.definitions})
+            self._body_validator = Draft4Validator(schema)
         return self._body_validator
 
 
@@ -75,35 +65,22 @@ def _compile(template: str) -> re.Pattern[str]:
 
 
 class OhipSpec:
-    def __init__(self, spec_dir: Path, files: tuple[str, ...] = SPEC_FILES) -> None:
-        self.spec_dir = spec_dir
-        self.operations: list[Operation] = []
-        for name in files:
-            doc = json.loads((spec_dir / f"{name}.json").read_text(encoding="utf-8"))
-            base = doc.get("basePath", "")
-            shared = doc.get("parameters", {})
-            basic = "basicAuth" in (doc.get("securityDefinitions") or {})
-            for path, item in doc["paths"].items():
-                common = item.get("parameters", [])
-                for method, op in item.items():
-                    if method == "parameters" or not isinstance(op, dict):
-                        continue
-                    params = [
-                        shared[p["$ref"].split("/")[-1]] if "$ref" in p else p
-                        for p in common + op.get("parameters", [])
-                    ]
-                    consumes = op.get("consumes") or doc.get("consumes") or []
-                    self.operations.append(
-                        Operation(
-                            name, op.get("operationId", ""), method.upper(), base + path,
-                            _compile(base + path), params, consumes, basic, doc.get("definitions", {}),
-                        )
-                    )  # fmt: skip
+    """The operations of a contract (as written by `scripts/extract_ohip_contract.py`)."""
+
+    def __init__(self, contract: dict[str, Any], origin: str = "") -> None:
+        self.origin = origin
+        self.operations: list[Operation] = [
+            Operation(
+                op["spec"], op["operationId"], op["method"], op["path"], _compile(op["path"]),
+                op["parameters"], op["consumes"], op["basicAuth"],
+            )
+            for op in contract["operations"]
+        ]  # fmt: skip
 
     def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]]:
         candidates = [(op, m) for op in self.operations if (m := op.regex.match(path))]
         if not candidates:
-            raise SpecViolation(None, [f"no OHIP operation has the path {path}"])
+            raise SpecViolation(None, [f"no OHIP operation in the contract has the path {path}"])
         same = [(op, m) for op, m in candidates if op.method == method.upper()]
         if not same:
             raise SpecViolation(None, [f"{method} is not defined for {candidates[0][0].template}"])
@@ -201,7 +178,7 @@ def _check_value(value: str, spec: dict[str, Any]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=4)
-def load_spec(spec_dir: str) -> OhipSpec:
-    """Parsing the five files takes a moment: one copy per process."""
-    return OhipSpec(Path(spec_dir))
+@lru_cache(maxsize=1)
+def load_spec() -> OhipSpec:
+    """The shipped contract, parsed once per process."""
+    return OhipSpec(json.loads(CONTRACT.read_text(encoding="utf-8")), origin=CONTRACT.name)

@@ -2,9 +2,9 @@
 
 It speaks the real paths and JSON shapes of Oracle's OHIP specs, serves invented data, and
 can be told to misbehave (429 with Retry-After, 5xx, slow answers, answers that never come
-after the write was applied, expired tokens). Given the spec files it refuses, with an RFC
-7807 body, every request that does not conform to them (unknown path, missing required
-header or parameter, invalid body), and records it. It runs in a thread on 127.0.0.1, port 0.
+after the write was applied, expired tokens). It refuses, with an RFC 7807 body, every
+request that does not conform to the OHIP contract the plugin ships (unknown path, missing
+required header or parameter, invalid body), and records it. It runs in a thread on 127.0.0.1, port 0.
 
 Standalone, for hotel IT to try a config: `python -m crmbridge_opera.simulator` prints a
 `[sources.opera]` table pointing at it.
@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .conformance import OhipSpec, SpecViolation, default_spec_dir, load_spec
+from .conformance import OhipSpec, SpecViolation, load_spec
 from .simdata import make_folio, make_profile, make_reservation
 
 MAX_BODY = 1 << 20
@@ -98,15 +97,13 @@ class OhipSimulator:
         username: str | None = None,
         password: str | None = None,
         token_ttl: int = 3600,
-        spec_dir: Path | None = None,
         validate: bool = True,
     ) -> None:
         self.hotel, self.external_system = hotel, external_system
         self.client_id, self.client_secret, self.app_key = client_id, client_secret, app_key
         self.username, self.password = username, password
         self.token_ttl = token_ttl
-        spec_dir = spec_dir or default_spec_dir()
-        self.spec: OhipSpec | None = load_spec(str(spec_dir)) if validate and spec_dir else None
+        self.spec: OhipSpec | None = load_spec() if validate else None
         self.state = State()
         self.tokens: dict[str, float] = {}
         self.faults: list[Fault] = []
@@ -619,7 +616,7 @@ def main() -> None:  # pragma: no cover - manual use
     print('[sources.opera]\ntype = "opera"')
     for k, v in demo_options(sim).items():
         print(f"{k} = " + (f'"${{env:{secrets_[k]}}}"' if k in secrets_ else json.dumps(v)))
-    checked = f"checked against {sim.spec.spec_dir}" if sim.spec else "NOT checked (spec files not found)"
+    checked = f"checked against {sim.spec.origin}" if sim.spec else "not checked"
     print(f"# simulator running at {sim.url}; requests {checked}; Ctrl-C stops it")
     try:
         while True:
