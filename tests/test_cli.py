@@ -53,6 +53,7 @@ def project(tmp_path: Path, db_url: str, csv_rows: int = 20, batch_size: int = 1
     cli("init", cwd=tmp_path)
     cfg = tmp_path / "config" / "crmbridge.toml"
     text = cfg.read_text().replace('url = "sqlite:///var/crmbridge.db"', f'url = "{db_url}"')
+    text = text.replace('path = "samples/legacy_pms_export.csv"', 'path = "imports/*.csv"')
     text = text.replace(
         'hotel_code = "SHA01"            # for rows without a hotel_code',
         f'hotel_code = "SHA01"\nbatch_size = {batch_size}',

@@ -108,7 +108,17 @@ class SourceConfig:
     name: str
     type: str
     schedule: Schedule | None
-    options: dict[str, Any]  # the adapter's own keys, secrets resolved
+    # The adapter's own keys as written: secrets still as ${env:…}/${file:…} references,
+    # resolved only when a command uses the source (`resolved_options`), so a read-only
+    # command does not fail on an unrelated source's unset secret.
+    options: dict[str, Any]
+    config_path: Path | None = None
+
+    def resolved_options(self) -> dict[str, Any]:
+        """The options with secrets resolved; ConfigError naming file, table and key if one is missing."""
+        return _resolve_options(
+            self.options, path=self.config_path or Path("."), table=f"sources.{self.name}"
+        )
 
 
 @dataclass
@@ -139,19 +149,22 @@ def resolve_secret(value: str, *, path: Path, where: str) -> str:
         raise ConfigError(path, where, f"cannot read secret file {ref}: {exc.strerror}") from None
 
 
-def _resolve_options(opts: dict[str, Any], *, path: Path, table: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _refuse_literal_secrets(opts: dict[str, Any], *, path: Path, table: str) -> None:
     for key, value in opts.items():
-        if isinstance(value, str):
-            if SECRET_KEY.search(key) and not _REF.match(value):
-                raise ConfigError(
-                    path,
-                    f"{table}.{key}",
-                    "looks like a secret written in clear; give it as ${env:NAME} or ${file:PATH}",
-                )
-            value = resolve_secret(value, path=path, where=f"{table}.{key}")
-        out[key] = value
-    return out
+        if isinstance(value, str) and SECRET_KEY.search(key) and not _REF.match(value):
+            raise ConfigError(
+                path,
+                f"{table}.{key}",
+                "looks like a secret written in clear; give it as ${env:NAME} or ${file:PATH}",
+            )
+
+
+def _resolve_options(opts: dict[str, Any], *, path: Path, table: str) -> dict[str, Any]:
+    # Literal secrets were refused when the file was read (`load_config`).
+    return {
+        key: resolve_secret(value, path=path, where=f"{table}.{key}") if isinstance(value, str) else value
+        for key, value in opts.items()
+    }
 
 
 def _pydantic_problem(exc: ValidationError) -> str:
@@ -215,9 +228,8 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
             schedule = Schedule.model_validate(sched) if sched is not None else None
         except ValidationError as exc:
             raise ConfigError(path, f"{where}.schedule", _pydantic_problem(exc)) from None
-        cfg.sources[name] = SourceConfig(
-            name, stype, schedule, _resolve_options(opts, path=path, table=where)
-        )
+        _refuse_literal_secrets(opts, path=path, table=where)
+        cfg.sources[name] = SourceConfig(name, stype, schedule, opts, path)
     return cfg
 
 
@@ -236,6 +248,6 @@ def _relative_sqlite(url: str, path: Path) -> str:
 
 def validate_options(model: type[BaseModel], src: SourceConfig, path: Path) -> Any:
     try:
-        return model.model_validate(src.options)
+        return model.model_validate(src.resolved_options())
     except ValidationError as exc:
         raise ConfigError(path, f"sources.{src.name}", _pydantic_problem(exc)) from None

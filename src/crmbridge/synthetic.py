@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from .adapters.file import CSV_COLUMNS
@@ -144,3 +145,34 @@ def write_csv(path: Path, rows: Iterator[dict[str, str]] | list[dict[str, str]])
             w.writerow(row)
             n += 1
     return n
+
+
+@dataclass(frozen=True)
+class RoomCharge:
+    """A restaurant check charged to a room, as the demo's POS and PMS both know it.
+
+    In a hotel the POS interface posts each room charge to the guest's folio with the check
+    number in the posting's reference; the demo's two simulators agree on these instead."""
+
+    check_number: int
+    business_date: date
+    room: str
+    amount: Decimal
+    closed_at: datetime
+
+
+DEMO_CHARGE_ROOMS = ("1203", "1505", "1808", "2206", "0918", "1112", "1416", "2021")
+
+
+def demo_room_charges(today: date, seed: int = 7) -> list[RoomCharge]:
+    """Eight room charges over the three business days up to `today`, each in its own room."""
+    rng = random.Random(seed)
+    out = []
+    for i, room in enumerate(DEMO_CHARGE_ROOMS):
+        day = today - timedelta(days=2 - i % 3)
+        closed = datetime(day.year, day.month, day.day, 11, 20, tzinfo=UTC) + timedelta(
+            minutes=rng.randint(0, 480)
+        )
+        amount = Decimal(rng.randrange(120, 900)).quantize(Decimal("0.01"))
+        out.append(RoomCharge(4101 + i, day, room, amount, closed))
+    return out

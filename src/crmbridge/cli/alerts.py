@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
@@ -20,10 +19,10 @@ from ..insights.facts import load_facts
 from ..insights.prearrival import RuleConfigError, hotel_today, run_prearrival
 from ..insights.segments import segment
 from ..store.schema import guests as guests_table
-from .context import fail, open_app
+from .context import console, fail, open_app
 
 alerts_app = typer.Typer(help="Pre-arrival alerts pushed into the PMS.", no_args_is_help=True)
-out = Console()
+out = console()
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="config file")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 DateOpt = Annotated[str | None, typer.Option("--date", help="first arrival day, YYYY-MM-DD (default today)")]

@@ -6,12 +6,12 @@ import json
 import logging
 import shutil
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
@@ -29,7 +29,7 @@ from ..store.reader import load_guests, source_status
 from ..store.schema import guests as guests_table
 from ..store.writer import Counts
 from .alerts import alerts_app, segments_command
-from .context import err, fail, is_tty, open_app
+from .context import console, err, fail, is_tty, open_app
 
 app = typer.Typer(
     help="crmbridge: one encrypted guest store fed by your PMS, OTAs and POS.",
@@ -37,7 +37,7 @@ app = typer.Typer(
     # Locals in a traceback could hold decrypted guest data: never print them.
     pretty_exceptions_show_locals=False,
 )
-out = Console()
+out = console()
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="config file")]
 EXAMPLE_NAME = "crmbridge.example.toml"
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
@@ -63,7 +63,7 @@ def init(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         if not example.exists():
             raise fail(f"{example} not found", "run from the crmbridge checkout, or pass --config")
         shutil.copyfile(example, config)
-        out.print(f"wrote {config} from the example: edit its [sources] tables")
+        out.print(f"wrote {config} from the example: edit its [sources] tables", markup=False)
     else:
         out.print(f"{config} exists: left as it is")
     try:
@@ -515,5 +515,18 @@ def demo(
     run_demo(workdir, out)
 
 
+VERBOSE_FLAGS = ("-v", "--verbose")
+
+
+def _verbose_first(argv: list[str]) -> list[str]:
+    """`crmbridge sync -v` as well as `crmbridge -v sync`: click takes the app's own options
+    only before the subcommand, so the flag is moved there (nothing after `--` is touched)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [a for a in argv[:end] if a in VERBOSE_FLAGS]
+    if not flags:
+        return argv
+    return ["--verbose", *(a for a in argv[:end] if a not in VERBOSE_FLAGS), *argv[end:]]
+
+
 def main() -> None:
-    app()
+    app(args=_verbose_first(sys.argv[1:]), prog_name="crmbridge")

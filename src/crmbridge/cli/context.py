@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,18 @@ from ..plugins import Hooks, load_plugins
 from ..store.crypto import KeyError_, Keyring
 from ..store.guest_store import GuestStore
 
-err = Console(stderr=True)
+# Rich lays out for 80 columns when output is not a terminal, cutting table cells with "…";
+# a pipe or a file gets whole rows instead, unless $COLUMNS says otherwise.
+PIPE_WIDTH = 10_000
+
+
+def console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not stream.isatty() and not os.environ.get("COLUMNS")
+    return Console(stderr=stderr, width=PIPE_WIDTH if piped else None)
+
+
+err = console(stderr=True)
 
 
 def fail(message: str, hint: str | None = None, code: int = 2) -> typer.Exit:

@@ -121,8 +121,50 @@ def _sync_plugin_demos(
                 pms.append(ctx)
         if pushed:
             _receive_pushes(hooks, store, pushed, out)
+        _pos_links(store, out)
         for ctx in pms:  # after every source landed, so the alerts see all of it
             _push_arrival_alerts(hooks, store, ctx, out)
+
+
+def _pos_links(store: GuestStore, out: Console) -> None:
+    """How many POS checks reached a guest, and why the others did not."""
+    from sqlalchemy import func, select
+
+    from ..store.schema import pos_links
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(pos_links.c.status, pos_links.c.reason, func.count()).group_by(
+                pos_links.c.status, pos_links.c.reason
+            )
+        ).all()
+    if not rows:
+        return
+    total = sum(n for _, _, n in rows)
+    linked = sum(n for status, _, n in rows if status == "linked")
+    why = "; ".join(f"{n} {reason}" for status, reason, n in sorted(rows) if status != "linked")
+    out.print(
+        f"  POS checks: {linked} of {total} linked to a stay (room charges found on a folio)"
+        + (f"; unlinked, never guessed onto a guest: {why}" if why else "")
+    )
+
+
+DEMO_CONFIG = """\
+# Written by `crmbridge demo` to explore its store afterwards, e.g.
+#   crmbridge guests -c {path}
+# Paths are relative to this folder. The demo's simulators are gone: only its files remain.
+[store]
+url = "sqlite:///demo.db"
+key_file = "demo.key"
+
+[sources.legacy_pms]
+type = "file"
+path = "exports/legacy_pms.csv"
+
+[sources.group_sales]
+type = "file"
+path = "exports/group_sales.jsonl"
+"""
 
 
 def _push_arrival_alerts(hooks: Hooks, store: GuestStore, ctx: SourceContext, out: Console) -> None:
@@ -188,3 +230,10 @@ def run_demo(workdir: Path, out: Console, hooks: Hooks | None = None) -> None:
         f"`strings {workdir / 'demo.db'} | grep -i example` to see none of it."
     )
     store.close()
+    config = workdir / "crmbridge.toml"
+    config.write_text(DEMO_CONFIG.format(path=config), encoding="utf-8")
+    out.print(
+        f"\nExplore the store afterwards: [bold]crmbridge guests -c {config}[/] "
+        "(also `guests show ID`, `status`).",
+        highlight=False,
+    )

@@ -344,7 +344,12 @@ def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
     }
 
     def send(url: str) -> None:
-        run(url, scripted_stream(creds, hotel, date.today() + timedelta(days=14)))
+        outcomes = run(url, scripted_stream(creds, hotel, date.today() + timedelta(days=14)))
+        refused = [step.label for step, outcome in outcomes if any(c == "497" for _, c in outcome.errors)]
+        print(
+            f"  ctrip sent {len(outcomes)} messages; {len(refused)} with a wrong password on purpose, "
+            "refused and stored nowhere: the 'authentication failed' warning above is that one, expected"
+        )
 
     return [DemoSource("ctrip", TYPE, options, sender=send)]
 

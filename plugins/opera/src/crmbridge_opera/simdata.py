@@ -185,6 +185,21 @@ def make_reservation(
     return info
 
 
+def restaurant_posting(n: int, day: date, amount: Decimal, check_number: int) -> dict[str, Any]:
+    """A restaurant charge on a folio, naming its POS check in the reference."""
+    return {
+        "transactionNo": n,
+        "transactionCode": "2010",
+        "transactionDescription": "Restaurant 餐厅",
+        "transactionType": "Revenue",
+        "transactionDate": day.isoformat(),
+        "postingDate": day.isoformat(),
+        "reference": f"CHK-{check_number}",
+        "debitAmount": {"amount": amount, "currencyCode": "CNY"},
+        "postedAmount": {"amount": amount, "currencyCode": "CNY"},
+    }
+
+
 def make_folio(rng: random.Random, info: dict[str, Any]) -> dict[str, Any]:
     stay = info["roomStay"]
     arrival = date.fromisoformat(stay["arrivalDate"])
@@ -208,19 +223,7 @@ def make_folio(rng: random.Random, info: dict[str, Any]) -> dict[str, Any]:
         n += 1
         if rng.random() < 0.5:
             amount = Decimal(rng.randrange(80, 900)).quantize(Decimal("0.01"))
-            postings.append(
-                {
-                    "transactionNo": n,
-                    "transactionCode": "2010",
-                    "transactionDescription": "Restaurant 餐厅",
-                    "transactionType": "Revenue",
-                    "transactionDate": d.isoformat(),
-                    "postingDate": d.isoformat(),
-                    "reference": f"CHK-{rng.randrange(10000)}",
-                    "debitAmount": {"amount": amount, "currencyCode": "CNY"},
-                    "postedAmount": {"amount": amount, "currencyCode": "CNY"},
-                }
-            )
+            postings.append(restaurant_posting(n, d, amount, rng.randrange(10000)))
             n += 1
         d += timedelta(days=1)
     window = {"folioWindowNo": 1, "folios": [{"folioNo": 1, "folioStatus": "Ok", "postings": postings}]}

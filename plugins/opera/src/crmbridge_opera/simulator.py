@@ -6,12 +6,14 @@ after the write was applied, expired tokens). It refuses, with an RFC 7807 body,
 request that does not conform to the OHIP contract the plugin ships (unknown path, missing
 required header or parameter, invalid body), and records it. It runs in a thread on 127.0.0.1, port 0.
 
-Standalone, for hotel IT to try a config: `python -m crmbridge_opera.simulator` prints a
+Standalone, for hotel IT to try a config: `python -m crmbridge_opera.simulator [--port N]`
+(default 8091, so the printed config keeps working across restarts) prints a
 `[sources.opera]` table pointing at it.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hmac
 import itertools
@@ -19,6 +21,7 @@ import json
 import random
 import re
 import secrets
+import sys
 import threading
 import time
 from collections import deque
@@ -29,8 +32,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from crmbridge.synthetic import demo_room_charges
+
 from .conformance import OhipSpec, SpecViolation, load_spec
-from .simdata import make_folio, make_profile, make_reservation
+from .simdata import make_folio, make_profile, make_reservation, restaurant_posting
 
 MAX_BODY = 1 << 20
 DEMO_APP_KEY = "0b8e3c2a-5f1d-4c7e-9a2b-6d4f8e1c3a57"
@@ -98,6 +103,7 @@ class OhipSimulator:
         password: str | None = None,
         token_ttl: int = 3600,
         validate: bool = True,
+        port: int = 0,
     ) -> None:
         self.hotel, self.external_system = hotel, external_system
         self.client_id, self.client_secret, self.app_key = client_id, client_secret, app_key
@@ -111,7 +117,7 @@ class OhipSimulator:
         self.tokens_issued = 0
         self._ids = itertools.count(900001)
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self._server.sim = self  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
@@ -165,6 +171,35 @@ class OhipSimulator:
                 self.state.reservations[rid] = info
                 if info["reservationStatus"] in ("InHouse", "CheckedOut"):
                     self.state.folios[rid] = make_folio(rng, info)
+
+    def post_room_charges(self, charges: list[Any]) -> list[str]:
+        """Put a guest in house in each charge's room and post the charge to their folio.
+
+        What a POS interface does in a hotel: the check number goes in the posting's
+        reference. Each charge (``crmbridge.synthetic.RoomCharge``) takes a reservation of its
+        own; returns their ids."""
+        used: list[str] = []
+        with self._lock:
+            for c in charges:
+                for rid, info in sorted(self.state.reservations.items()):
+                    stay = info["roomStay"]
+                    if rid in used or rid not in self.state.folios:
+                        continue
+                    if (
+                        not date.fromisoformat(stay["arrivalDate"])
+                        <= c.business_date
+                        < date.fromisoformat(stay["departureDate"])
+                    ):
+                        continue
+                    stay["roomId"] = c.room
+                    window = self.state.folios[rid]["reservationFolioInformation"]["folioWindows"][0]
+                    postings = window["folios"][0]["postings"]
+                    postings.append(
+                        restaurant_posting(len(postings) + 1, c.business_date, c.amount, c.check_number)
+                    )
+                    used.append(rid)
+                    break
+        return used
 
     def add_event(self, module: str, primary_key: str, action: str = "UPDATE") -> None:
         with self._lock:
@@ -599,16 +634,44 @@ def demo_options(sim: OhipSimulator) -> dict[str, Any]:
     }
 
 
-def demo_simulator() -> OhipSimulator:
+def demo_simulator(port: int = 0) -> OhipSimulator:
     """The simulator `crmbridge demo` syncs from: 120 invented reservations around today."""
     today = datetime.now(UTC).date()
-    sim = OhipSimulator()
+    sim = OhipSimulator(port=port)
     sim.populate(120, first_arrival=today - timedelta(days=12), days=24, seed=2026, today=today)
+    # The demo restaurant's room charges, so its checks link to these stays.
+    sim.post_room_charges(demo_room_charges(today))
+    # Front-desk edits since the last run: the profiles stream reads the profiles Business
+    # Events name (a reservation brings its guest's profile along, so a first run has none).
+    for pid in sorted(sim.state.profiles)[:3]:
+        sim.add_event("Profile", pid)
     return sim
 
 
-def main() -> None:  # pragma: no cover - manual use
-    sim = demo_simulator().start()
+DEFAULT_PORT = 8091
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m crmbridge_opera.simulator",
+        description="A loopback OHIP server with 120 invented reservations, to try an [sources.opera] "
+        "config against. Prints the table to paste; Ctrl-C stops it.",
+    )
+    ap.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0: any free)",
+    )
+    args = ap.parse_args(argv)
+    try:
+        sim = demo_simulator(args.port).start()
+    except OSError as exc:
+        print(
+            f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; pick another --port",
+            file=sys.stderr,
+        )
+        return 1
     secrets_ = {"app_key": "OPERA_SIM_APP_KEY", "client_secret": "OPERA_SIM_CLIENT_SECRET"}
     print("# a [sources] table for config/crmbridge.toml; secrets go by reference:")
     for key, env in secrets_.items():
@@ -617,13 +680,14 @@ def main() -> None:  # pragma: no cover - manual use
     for k, v in demo_options(sim).items():
         print(f"{k} = " + (f'"${{env:{secrets_[k]}}}"' if k in secrets_ else json.dumps(v)))
     checked = f"checked against {sim.spec.origin}" if sim.spec else "not checked"
-    print(f"# simulator running at {sim.url}; requests {checked}; Ctrl-C stops it")
+    print(f"# simulator running at {sim.url}; requests {checked}; Ctrl-C stops it", flush=True)
     try:
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
         sim.stop()
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    sys.exit(main())

@@ -434,9 +434,12 @@ def guest_check(
     returned: list[tuple[int, int]] | None = None,
     chk_name: str | None = None,
     guests: int = 1,
+    prices: dict[int, Decimal] | None = None,
 ) -> dict[str, Any]:
     """A guest check in the BI JSON shape: menu item lines (``(miNum, qty)``), optional
-    discount and service charge, returns, and one tender line paying the balance."""
+    discount and service charge, returns, and one tender line paying the balance.
+    ``prices`` overrides menu prices (an open-priced item, as a set menu is rung up)."""
+    prices = PRICES | (prices or {})
     lines: list[dict[str, Any]] = []
     t = opened
 
@@ -468,13 +471,13 @@ def guest_check(
 
     sub = Decimal(0)
     for mi, qty in items:
-        ttl = PRICES[mi] * qty
+        ttl = prices[mi] * qty
         voided = len(lines) + 1 in voided_lines
         line("menuItem", {"miNum": mi, "modFlag": False, "prcLvl": 1}, Decimal(qty), ttl, vd=voided)
         if not voided:
             sub += ttl
     for mi, qty in returned or []:
-        ttl = PRICES[mi] * qty
+        ttl = prices[mi] * qty
         line("menuItem", {"miNum": mi, "modFlag": False, "prcLvl": 1}, Decimal(-qty), -ttl, ret=True)
         sub -= ttl
     dsc = (-sub * discount_pct / 100).quantize(Decimal("0.01"))
