@@ -97,3 +97,26 @@ def test_landline_and_foreign_numbers_take_the_library_path():
     assert normalise_phone("021 6234 5678", "CN") == "+862162345678"
     assert normalise_phone("+49 30 901820", "CN") == "+4930901820"
     assert normalise_phone("(212) 555-0143", "US") == "+12125550143"
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_reservation_with_an_empty_source_id_is_refused_naming_the_field(blank):
+    with pytest.raises(RecordInvalid) as err:
+        validate_record(Reservation, _reservation(source_id=blank))
+    assert "source_id" in str(err.value)
+
+
+def test_a_guest_with_an_empty_source_id_is_refused():
+    with pytest.raises(RecordInvalid, match="source_id"):
+        validate_record(GuestProfile, {"source": "ctrip", "source_id": "", "local_name": "李娜"})
+
+
+def test_a_record_with_an_empty_source_id_goes_to_the_batch_rejects_with_its_reason():
+    from crmbridge.adapters.base import Batch, validate_into
+
+    batch = Batch([], None)
+    validate_into(Reservation, _reservation(source_id=" "), "raw row", batch)
+    validate_into(Reservation, _reservation(source_id="R-1002"), "raw row", batch)
+    assert [r.source_id for r in batch.records] == ["R-1002"]
+    [reject] = batch.rejects
+    assert "source_id" in reject.reason and "张伟" not in reject.reason

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -94,6 +95,20 @@ def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(store, rece
 
     resp = httpx.post(receiver.url + PATH, content=chunks(), headers={"x-token": TOKEN}, timeout=10)
     assert resp.status_code == 413
+    assert store.inbox("ota").counts() == {}
+
+
+def test_a_declared_length_over_the_limit_is_answered_413_without_waiting_for_the_body(store, receiver):
+    # Only the headers and a few bytes are sent: a server that reads the body first would
+    # wait for the rest and never answer (the socket timeout ends the test then).
+    host, port = receiver.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(
+            f"POST {PATH} HTTP/1.1\r\nHost: {host}\r\nx-token: {TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {10 * 1024 * 1024}\r\n\r\n".encode()
+            + b'{"order": '
+        )
+        assert s.recv(64).startswith(b"HTTP/1.1 413")
     assert store.inbox("ota").counts() == {}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -17,6 +17,9 @@ def _to_utc(v: datetime) -> datetime:
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+# An id in a source system: the idempotency key. Empty (or only spaces) it would key every
+# such record to one row, so it is refused and the record quarantined.
+SourceId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class Canonical(BaseModel):
@@ -28,8 +31,8 @@ class Canonical(BaseModel):
 class SourceRecord(Canonical):
     """Something with an identity in a source system: keyed by (source, source_id)."""
 
-    source: str
-    source_id: str
+    source: SourceId
+    source_id: SourceId
     updated_at: UtcDateTime | None = None
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import Canonical, SourceRecord, UtcDateTime
+from .base import Canonical, SourceId, SourceRecord, UtcDateTime
 from .profile import GuestProfile
 
 
@@ -52,7 +52,7 @@ class Reservation(SourceRecord):
 class Stay(SourceRecord):
     """A reservation as lived: actual check-in/out and room."""
 
-    reservation_source_id: str
+    reservation_source_id: SourceId
     hotel_code: str
     room_number: str | None = None
     checked_in_at: UtcDateTime | None = None
@@ -60,7 +60,7 @@ class Stay(SourceRecord):
 
 
 class FolioLine(SourceRecord):
-    reservation_source_id: str
+    reservation_source_id: SourceId
     hotel_code: str
     business_date: date
     transaction_code: str
