@@ -1,4 +1,5 @@
-"""TOP request signing: the official vector and each sign method, exactly as the SDKs compute it."""
+"""TOP request signing: the official vector, and each sign method against digests derived
+independently (a hand-written signing string, digested by OpenSSL)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,33 @@ def test_official_vector_md5_signature():
     assert sign(OFFICIAL, "helloworld", "md5") == "66987CB115214E59E6EC978214934FB8"
 
 
+def xhotel_string(method: str) -> str:
+    """The xhotel request's signing string, written out by hand from TOP's rule (keys in byte
+    order, key then raw value, nothing between), not by the code under test."""
+    return (
+        "app_key12345678"
+        "created_end2024-05-01 00:00:00"
+        "created_start2024-04-20 00:00:00"
+        "formatjson"
+        "methodtaobao.xhotel.order.search"
+        "page_no1"
+        "sessiontest-session"
+        f"sign_method{method}"
+        "timestamp2024-05-01 12:00:00"
+        "trade_statusTRADE_SUCCESS"
+        "v2.0"
+    )
+
+
+@pytest.mark.parametrize("method", ["md5", "hmac", "hmac-sha256"])
+def test_the_xhotel_signing_string_is_the_one_written_out_by_hand(method):
+    assert signing_string(xhotel(method)) == xhotel_string(method)
+
+
+# Each digest below was computed with OpenSSL from xhotel_string(), not with crmbridge:
+#   md5:          printf '%s' "helloworld${S}helloworld" | openssl dgst -md5
+#   hmac:         printf '%s' "$S" | openssl dgst -md5 -hmac helloworld
+#   hmac-sha256:  printf '%s' "$S" | openssl dgst -sha256 -hmac helloworld
 @pytest.mark.parametrize(
     ("method", "expected"),
     [
