@@ -165,3 +165,36 @@ def test_crmbridge_fetch_reservations_answers_only_for_file_sources(tmp_path):
     batches = list(file_adapter.crmbridge_fetch_reservations(source=_ctx(f), cursor=None, full=False))
     assert [len(b.records) for b in batches] == [1, 0]  # the data, then the closing cursor
     assert batches[0].records[0].guest.local_name == "张伟"
+
+
+def test_a_batch_whose_cursor_cannot_be_written_is_not_stored_and_the_rerun_resumes_after_the_last_good_one(
+    store, tmp_path, monkeypatch
+):
+    """The cursor commits with its batch: the write fails on purpose between the third
+    batch's rows and its cursor, so exactly two batches are stored and resumed from, not a
+    SIGKILL timed by luck."""
+    from crmbridge.store.writer import BatchWriter
+
+    f = tmp_path / "export.csv"
+    write_csv(f, generate_rows(50, seed=8))
+    engine, file_type = _engine(store)
+    real, calls = BatchWriter.save_cursor, []
+
+    def fail_third(self, source, stream, cursor):
+        calls.append(cursor)
+        if len(calls) == 3:
+            raise OSError("disk full while writing the cursor")
+        real(self, source, stream, cursor)
+
+    monkeypatch.setattr(BatchWriter, "save_cursor", fail_third)
+    [failed] = engine.sync_source(_ctx(f, batch_size=10), file_type)
+    assert failed.status == "failed" and "disk full" in failed.error
+    assert _count(store, reservations) == 20  # batches 1 and 2; batch 3's rows rolled back with its cursor
+    assert engine.cursor("legacy_pms", "reservations") == calls[1]
+    monkeypatch.setattr(BatchWriter, "save_cursor", real)
+    [again] = engine.sync_source(_ctx(f, batch_size=10), file_type)
+    assert (again.status, again.counts.fetched, again.counts.inserted) == ("ok", 30, 30)
+    with store.engine.connect() as c:
+        total = c.execute(select(func.count()).select_from(reservations)).scalar_one()
+        distinct = c.execute(select(func.count(reservations.c.source_id.distinct()))).scalar_one()
+    assert total == distinct == 50
