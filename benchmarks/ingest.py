@@ -229,6 +229,8 @@ def main() -> None:
     ap.add_argument("--naive-n", type=int, default=3_000, help="records for the naive import")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.real and not REAL.is_file():
+        ap.error(f"{REAL} not found: --real replays ../shared/data beside the checkout (run without it)")
     with tempfile.TemporaryDirectory(prefix="crmbridge-bench-") as tmp:
         work = Path(tmp)
         csv_path = work / "export.csv"

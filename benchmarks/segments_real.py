@@ -61,6 +61,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N bookings")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
+    if not REAL.is_file():
+        ap.error(f"{REAL} not found: this benchmark needs ../shared/data beside the checkout")
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "bookings.csv"
         write_csv(export, itertools.islice(real_rows(), a.limit))
