@@ -14,8 +14,7 @@ from crmbridge_opera.simulator import OhipSimulator, demo_options
 
 from crmbridge.adapters.base import SourceContext
 from crmbridge.store.guest_store import GuestStore
-
-from ..conftest import SHARED
+from tests.conftest import SHARED
 
 SPECS = SHARED / "specs" / "opera-ohip"
 APP_KEY = "3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6c"

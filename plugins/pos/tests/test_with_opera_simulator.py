@@ -14,8 +14,8 @@ from crmbridge.adapters.base import SourceContext
 from crmbridge.engine.sync import SyncEngine
 from crmbridge.plugins import load_plugins
 from crmbridge.store.schema import folio_lines, pos_checks, pos_links, reservations
+from tests.conftest import SHARED
 
-from ..conftest import SHARED
 from .conftest import LOC, simphony_source
 
 ohip = pytest.importorskip("crmbridge_opera.simulator")

@@ -211,12 +211,14 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
 
 @app.command()
 def plugins(as_json: JsonOpt = False) -> None:
-    """Installed plugins, their adapter types, and any that failed to load."""
+    """Installed plugins, their adapter types, and any that failed to load (plugin API version)."""
     hooks = load_plugins()
     infos = [p.as_dict() for p in hooks.plugins]
+    problems = hooks.problems()
     if as_json:
-        _dump(infos)
+        _dump({"api_version": hooks.api_version, "plugins": infos, "problems": problems})
     else:
+        out.print(f"crmbridge plugin API {hooks.api_version}")
         t = Table("plugin", "distribution", "version", "status", "adapter types", "error")
         for p in infos:
             colour = {"loaded": "green", "failed": "red"}.get(p["status"], "yellow")
@@ -229,7 +231,9 @@ def plugins(as_json: JsonOpt = False) -> None:
                 p["error"] or "",
             )
         out.print(t)
-    if any(p["status"] == "failed" for p in infos):
+        for problem in problems:
+            out.print(f"[red]configuration error:[/] {escape(problem)}", highlight=False)
+    if problems or any(p["status"] == "failed" for p in infos):
         raise typer.Exit(1)
 
 

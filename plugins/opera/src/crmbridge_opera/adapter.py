@@ -19,9 +19,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crmbridge.adapters.base import AdapterType, Batch, DemoSource, PushResult, SourceContext
-from crmbridge.hookspecs import hookimpl
-from crmbridge.models import Alert, FolioLine, GuestProfile, Reservation, Stay
+from crmbridge.api import (
+    AdapterType,
+    Alert,
+    Batch,
+    DemoSource,
+    FolioLine,
+    GuestProfile,
+    PushResult,
+    Reservation,
+    SourceContext,
+    Stay,
+    hookimpl,
+)
 
 from . import events
 from .alerts import AlertPusher
@@ -147,47 +157,31 @@ def check(ctx: SourceContext) -> str:
     return f"token ok; hotel {ctx.settings.hotel_id} answers ({arrivals})"
 
 
+def push_alerts(ctx: SourceContext, alerts: list[Alert]) -> list[PushResult]:
+    with make_client(ctx) as client:
+        return AlertPusher(ctx, client).push(alerts)
+
+
 # -- hooks ----------------------------------------------------------------------------------
+OPERA = AdapterType(
+    TYPE,
+    OperaConfig,
+    {"reservations", "profiles", "stays", "folios", "push_alerts"},
+    "Oracle OPERA Cloud through OHIP REST",
+    check,
+    fetch={
+        "reservations": fetch_reservations,
+        "profiles": fetch_profiles,
+        "stays": fetch_stays,
+        "folios": fetch_folios,
+    },
+    push_alerts=push_alerts,
+)
+
+
 @hookimpl
 def crmbridge_adapter_types() -> Iterable[AdapterType]:
-    caps = frozenset({"reservations", "profiles", "stays", "folios", "push_alerts"})
-    return [AdapterType(TYPE, OperaConfig, caps, "Oracle OPERA Cloud through OHIP REST", check)]
-
-
-@hookimpl
-def crmbridge_fetch_reservations(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[Reservation]] | None:
-    return fetch_reservations(source, cursor, full) if source.type == TYPE else None
-
-
-@hookimpl
-def crmbridge_fetch_profiles(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[GuestProfile]] | None:
-    return fetch_profiles(source, cursor, full) if source.type == TYPE else None
-
-
-@hookimpl
-def crmbridge_fetch_stays(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[Stay]] | None:
-    return fetch_stays(source, cursor, full) if source.type == TYPE else None
-
-
-@hookimpl
-def crmbridge_fetch_folios(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[FolioLine]] | None:
-    return fetch_folios(source, cursor, full) if source.type == TYPE else None
-
-
-@hookimpl
-def crmbridge_push_alerts(source: SourceContext, alerts: list[Alert]) -> list[PushResult] | None:
-    if source.type != TYPE:
-        return None
-    with make_client(source) as client:
-        return AlertPusher(source, client).push(alerts)
+    return [OPERA]
 
 
 @hookimpl
