@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crmbridge.adapters.file import CSV_COLUMNS, FileConfig
+from crmbridge.api import SourceContext
 from crmbridge.synthetic import generate_rows, write_csv
 from crmbridge.testing import AdapterConformance, Harness
 
@@ -26,7 +27,7 @@ class TestFileAdapterConformance(AdapterConformance):
         rows = list(generate_rows(12, seed=5))
         write_csv(path, rows)
 
-        def add_bad_record() -> list[str]:
+        def add_bad_record(ctx: SourceContext) -> list[str]:
             write_csv(path, [*rows, BAD_ROW])
             return ["李娜", "li.na.test@example.cn", "13900139000", "139 0013 9000"]
 

@@ -30,6 +30,7 @@ from ..store.schema import guests as guests_table
 from ..store.writer import Counts
 from .alerts import alerts_app, segments_command
 from .context import err, fail, is_tty, open_app
+from .new_adapter import new_adapter
 
 app = typer.Typer(
     help="crmbridge: one encrypted guest store fed by your PMS, OTAs and POS.",
@@ -310,6 +311,7 @@ def serve(
 
 
 app.add_typer(alerts_app, name="alerts")
+app.command("new-adapter")(new_adapter)
 app.command("segments")(segments_command)
 
 guests_app = typer.Typer(

@@ -8,7 +8,7 @@ A plugin runs it with a few lines in its own tests::
         @pytest.fixture
         def harness(self, simulator):  # your loopback simulator, running
             return Harness("acme_pms", AcmeConfig(base_url=simulator.url, ...),
-                           inject_faults=simulator.fail_next, secrets=[simulator.password])
+                           inject_faults=lambda ctx: simulator.fail_next(), secrets=[simulator.password])
 
 Each test gets a fresh ``store`` (both backends, from crmbridge's pytest plugin) and runs the
 adapter through the real sync engine and, for push adapters, through ``receive``. Tests that
@@ -82,11 +82,12 @@ class Harness:
     # False for sources that cannot be read again (an inbox of pushes): full=True then only
     # has to change nothing.
     rereadable: bool = True
-    # Makes the source hold one record that cannot be mapped; returns the PII it carries.
-    add_bad_record: Callable[[], list[str]] | None = None
+    # Makes the source hold one record that cannot be mapped (in the simulator, or in the
+    # inbox of ``ctx`` for a push source); returns the PII it carries.
+    add_bad_record: Callable[[SourceContext], list[str]] | None = None
     # Makes the simulator fail the next calls the way the real system does (5xx, 429,
     # expired tokens); the adapter must retry or fail without logging guest data.
-    inject_faults: Callable[[], None] | None = None
+    inject_faults: Callable[[SourceContext], None] | None = None
     # Values that must never be logged (passwords, keys, tokens) besides the guest data.
     secrets: list[str] = field(default_factory=list)
     # Push adapters: requests the sender would make (accepted ones), and one with a wrong
@@ -288,9 +289,9 @@ class AdapterConformance:
     ) -> None:
         self._need(harness, "add_bad_record")
         assert harness.add_bad_record is not None
-        pii = harness.add_bad_record()
         ctx = self.source(store, harness)
         self.prime(plugin_hooks, ctx, harness)
+        pii = harness.add_bad_record(ctx)
         results = SyncEngine(store, plugin_hooks).sync_source(ctx, self.adapter(plugin_hooks, harness))
         assert all(r.status == "ok" for r in results), [r.error for r in results]
         assert sum(r.counts.inserted for r in results) > 0, "one bad record stopped the others"
@@ -324,7 +325,7 @@ class AdapterConformance:
         rec = _Recorder(plugin_hooks)
         with caplog.at_level(logging.INFO):
             self.prime(plugin_hooks, ctx, harness)
-            harness.inject_faults()
+            harness.inject_faults(ctx)
             engine = SyncEngine(store, rec)  # type: ignore[arg-type]
             at = self.adapter(plugin_hooks, harness)
             engine.sync_source(ctx, at)
