@@ -18,7 +18,6 @@ from crmbridge.api import AdapterConfig, AdapterType, Batch, DemoSource, Reserva
 
 from . import pull, push
 from .client import TopClient, top_time
-from .simulator import TopGatewaySimulator, invent_orders
 
 TYPE = "fliggy"
 # Retry policy of the TOP client; tests shorten the waits.
@@ -117,6 +116,8 @@ def crmbridge_adapter_types() -> Iterable[AdapterType]:
 
 @hookimpl
 def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
+    from .simulator import TopGatewaySimulator, invent_orders  # test and demo code, loaded only here
+
     sim = TopGatewaySimulator(orders=invent_orders(64, hid="5001", days=80))
     url = sim.bind()  # the port is known now; the demo serves it while syncing
     options = {

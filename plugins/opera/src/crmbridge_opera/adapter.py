@@ -14,6 +14,7 @@ Streams and cursors:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,7 @@ from .client import OperaClient
 from .config import OperaConfig
 from .reading import Reader, Window
 
+log = logging.getLogger(__name__)
 TYPE = "opera"
 EVENT_CHUNK = 50
 STAYED = {"reservationStatuses": ["InHouse", "CheckedOut"]}
@@ -186,7 +188,12 @@ def crmbridge_adapter_types() -> Iterable[AdapterType]:
 
 @hookimpl
 def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
-    from .simulator import demo_options, demo_simulator
-
+    try:  # the simulator is behind the `testing` extra (jsonschema checks its requests)
+        from .simulator import demo_options, demo_simulator
+    except ImportError as exc:
+        log.warning(
+            "opera: no demo source, the simulator needs %s: pip install 'crmbridge-opera[testing]'", exc.name
+        )
+        return []
     sim = demo_simulator()
     return [DemoSource("opera_demo", TYPE, demo_options(sim), sim)]
