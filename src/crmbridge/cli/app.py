@@ -88,8 +88,8 @@ def check(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     results = []
     for src in a.config.sources.values():
         try:
-            ctx, adapter = build_source(a.config, src, a.hooks, a.store)
-            detail = adapter.check(ctx) if adapter.check else "configuration valid"
+            ctx, _ = build_source(a.config, src, a.hooks, a.store)
+            detail = a.hooks.check(ctx) or "configuration valid"
             results.append({"source": src.name, "type": src.type, "ok": True, "detail": detail})
         except Exception as exc:
             results.append({"source": src.name, "type": src.type, "ok": False, "detail": str(exc)})
