@@ -11,17 +11,17 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from crmbridge.adapters.base import (
+from crmbridge.api import (
     AdapterConfig,
     AdapterType,
     Batch,
     PushReply,
     PushRequest,
+    Reservation,
     SourceContext,
+    hookimpl,
     validate_into,
 )
-from crmbridge.hookspecs import hookimpl
-from crmbridge.models import Reservation
 
 TYPE = "jsonpush"
 
@@ -35,15 +35,7 @@ def _reply(status: int, doc: dict[str, Any], accepted: list[int] | None = None) 
     return PushReply(status, json.dumps(doc).encode(), "application/json", accepted or [])
 
 
-@hookimpl
-def crmbridge_adapter_types() -> Iterable[AdapterType]:
-    return [AdapterType(TYPE, Config, frozenset({"receive", "reservations"}), "receiver test double")]
-
-
-@hookimpl
-def crmbridge_receive(source: SourceContext, request: PushRequest) -> PushReply | None:
-    if source.type != TYPE:
-        return None
+def receive(source: SourceContext, request: PushRequest) -> PushReply:
     given = request.headers.get("x-token", "").encode()
     if not hmac.compare_digest(given, source.settings.shared_token.encode()):
         return _reply(401, {"ok": False, "error": "bad token"})
@@ -57,7 +49,7 @@ def crmbridge_receive(source: SourceContext, request: PushRequest) -> PushReply 
     return _reply(200, {"ok": True}, ids)
 
 
-def _fetch(source: SourceContext) -> Iterator[Batch[Reservation]]:
+def fetch(source: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Reservation]]:
     assert source.inbox is not None
     for msg in source.inbox.pending():
         o = json.loads(msg.payload)
@@ -79,10 +71,16 @@ def _fetch(source: SourceContext) -> Iterator[Batch[Reservation]]:
         yield batch
 
 
+JSONPUSH = AdapterType(
+    TYPE,
+    Config,
+    {"receive", "reservations"},
+    "receiver test double",
+    fetch={"reservations": fetch},
+    receive=receive,
+)
+
+
 @hookimpl
-def crmbridge_fetch_reservations(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[Reservation]] | None:
-    if source.type != TYPE:
-        return None
-    return _fetch(source)
+def crmbridge_adapter_types() -> Iterable[AdapterType]:
+    return [JSONPUSH]

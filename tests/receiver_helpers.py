@@ -1,32 +1,14 @@
-"""What receiver and push-adapter tests share: bounded polling and reading the store back."""
+"""What receiver and push-adapter tests share: reading the store back (and `wait_for`, re-exported)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 
 from crmbridge.store.guest_store import GuestStore
 from crmbridge.store.schema import guests, profile_records, reservations
-
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T], timeout: float = 15.0, what: str = "the condition") -> T:
-    """Poll `probe` until it returns something truthy; fail after `timeout` seconds.
-
-    Healthy runs return within a fraction of a second; the bound is generous because the
-    suite shares two cores with PostgreSQL and other jobs."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        time.sleep(0.02)
+from crmbridge.testing import wait_for as wait_for  # re-exported for the tests
 
 
 def reservation_row(store: GuestStore, source: str, source_id: str) -> Any:

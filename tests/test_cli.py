@@ -125,7 +125,7 @@ def test_broken_plugin_does_not_stop_sync_and_is_shown_failed(tmp_path):
     assert res["status"] == "ok" and res["inserted"] == 20
     p = cli("plugins", "--json", cwd=root, env=env, check=False)
     assert p.returncode == 1
-    [broken] = [x for x in json.loads(p.stdout) if x["name"] == "crmbridge_broken"]
+    [broken] = [x for x in json.loads(p.stdout)["plugins"] if x["name"] == "crmbridge_broken"]
     assert broken["status"] == "failed" and "does_not_exist_anywhere" in broken["error"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from crmbridge.adapters.base import SourceContext
@@ -155,14 +156,15 @@ def test_repeat_guests_in_one_export_become_one_guest(store, tmp_path):
     assert _count(store, guests, guests.c.merged_into.is_(None)) == 1 and _count(store, reservations) == 2
 
 
-def test_crmbridge_fetch_reservations_answers_only_for_file_sources(tmp_path):
+def test_file_adapter_type_carries_its_reservations_fetch_and_the_core_routes_to_it(tmp_path):
     from crmbridge.adapters import file as file_adapter
 
     f = tmp_path / "export.csv"
     f.write_text("\n".join([HEADER, ROW_ZHANG]) + "\n", encoding="utf-8")
-    other = SourceContext("ctrip", "ctrip", None)
-    assert file_adapter.crmbridge_fetch_reservations(source=other, cursor=None, full=False) is None
-    batches = list(file_adapter.crmbridge_fetch_reservations(source=_ctx(f), cursor=None, full=False))
+    assert file_adapter.FILE.streams == ("reservations",) and file_adapter.FILE.problems() == []
+    with pytest.raises(LookupError, match="does not fetch stays"):
+        load_plugins().fetch("stays", _ctx(f), None, False)
+    batches = list(load_plugins().fetch("reservations", _ctx(f), None, False))
     assert [len(b.records) for b in batches] == [1, 0]  # the data, then the closing cursor
     assert batches[0].records[0].guest.local_name == "张伟"
 

@@ -57,15 +57,9 @@ class InboxAdapter:
 
     @hookimpl
     def crmbridge_adapter_types(self):
-        return [AdapterType("inboxed", self.Config, frozenset({"reservations"}))]
+        return [AdapterType("inboxed", self.Config, {"reservations"}, fetch={"reservations": self._fetch})]
 
-    @hookimpl
-    def crmbridge_fetch_reservations(self, source, cursor, full):
-        if source.type != "inboxed":
-            return None
-        return self._fetch(source)
-
-    def _fetch(self, source):
+    def _fetch(self, source, cursor, full):
         for msg in source.inbox.pending():
             yield Batch([reservation(msg.dedupe_key, source=source.name)], cursor=None, ack=[msg.id])
             if self.fail:
@@ -133,12 +127,14 @@ class EchoPush:
 
     @hookimpl
     def crmbridge_adapter_types(self):
-        return [AdapterType("echo", self.Config, frozenset({"receive", "reservations"}))]
+        return [
+            AdapterType(
+                "echo", self.Config, {"receive", "reservations"},
+                fetch={"reservations": lambda source, cursor, full: iter(())}, receive=self.receive,
+            )
+        ]  # fmt: skip
 
-    @hookimpl
-    def crmbridge_receive(self, source, request):
-        if source.type != "echo":
-            return None
+    def receive(self, source, request):
         if not hmac.compare_digest(request.headers.get("x-token", ""), "s3cret"):
             return PushReply(401, b'{"ok": false, "error": "bad token"}', "application/json")
         order = json.loads(request.body)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import json
+import logging
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,14 +17,27 @@ import pytest
 from sqlalchemy import func, select
 
 from crmbridge import hookspecs
-from crmbridge.adapters.base import AdapterConfig, AdapterType, Batch, PushResult, SourceContext
+from crmbridge.api import (
+    AdapterConfig,
+    AdapterType,
+    Alert,
+    Batch,
+    FolioLine,
+    GuestProfile,
+    Money,
+    PushResult,
+    SourceContext,
+    Stay,
+    hookimpl,
+    validate_record,
+)
 from crmbridge.engine.sync import SyncEngine
-from crmbridge.hookspecs import hookimpl
-from crmbridge.models import Alert, FolioLine, GuestProfile, Money, Stay, validate_record
 from crmbridge.plugins import load_plugins
 from crmbridge.store.schema import folio_lines, guests, stays
 
 from .conftest import REPO
+
+CRMBRIDGE = str(Path(sys.executable).with_name("crmbridge"))
 
 
 def make_dist(root: Path, name: str, module_body: str) -> None:
@@ -65,7 +83,7 @@ def test_unknown_adapter_type_names_the_failed_plugins(tmp_path, monkeypatch):
 
 
 class MemoryAdapter:
-    """A plugin providing every stream from memory, to exercise each hook end to end."""
+    """A plugin providing three streams and push_alerts from memory, to exercise the routing."""
 
     TYPE = "memory"
 
@@ -77,13 +95,11 @@ class MemoryAdapter:
 
     @hookimpl
     def crmbridge_adapter_types(self):
-        caps = frozenset({"profiles", "stays", "folios", "push_alerts"})
-        return [AdapterType(self.TYPE, self.Config, caps, "test double")]
+        fetch = {"profiles": self.profiles, "stays": self.stays, "folios": self.folios}
+        caps = {*fetch, "push_alerts"}
+        return [AdapterType(self.TYPE, self.Config, caps, "test double", fetch=fetch, push_alerts=self.push)]
 
-    @hookimpl
-    def crmbridge_fetch_profiles(self, source, cursor, full) -> Iterator[Batch[GuestProfile]] | None:
-        if source.type != self.TYPE:
-            return None
+    def profiles(self, source, cursor, full) -> Iterator[Batch[GuestProfile]]:
         p = validate_record(
             GuestProfile,
             {
@@ -98,10 +114,7 @@ class MemoryAdapter:
         )
         return iter([Batch([p], "p1")])
 
-    @hookimpl
-    def crmbridge_fetch_stays(self, source, cursor, full) -> Iterator[Batch[Stay]] | None:
-        if source.type != self.TYPE:
-            return None
+    def stays(self, source, cursor, full) -> Iterator[Batch[Stay]]:
         s = Stay(
             source=source.name,
             source_id="S-1",
@@ -112,10 +125,7 @@ class MemoryAdapter:
         )
         return iter([Batch([s], "s1")])
 
-    @hookimpl
-    def crmbridge_fetch_folios(self, source, cursor, full) -> Iterator[Batch[FolioLine]] | None:
-        if source.type != self.TYPE:
-            return None
+    def folios(self, source, cursor, full) -> Iterator[Batch[FolioLine]]:
         f = FolioLine(
             source=source.name,
             source_id="F-1",
@@ -128,10 +138,7 @@ class MemoryAdapter:
         )
         return iter([Batch([f], "f1")])
 
-    @hookimpl
-    def crmbridge_push_alerts(self, source, alerts) -> list[PushResult] | None:
-        if source.type != self.TYPE:
-            return None
+    def push(self, source, alerts) -> list[PushResult]:
         self.pushed += alerts
         return [PushResult(a.pms_id, a.code, "created") for a in alerts]
 
@@ -169,15 +176,164 @@ def _hookspec_names() -> list[str]:
     return [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("crmbridge_")]
 
 
-def test_every_hookspec_has_a_docstring_a_test_and_a_readme_entry():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def test_every_hookspec_has_a_docstring_a_test_and_an_entry_in_the_vendor_guide():
+    guide = (REPO / "docs" / "plugins.md").read_text(encoding="utf-8")
     tests = "".join(
         p.read_text(encoding="utf-8")
-        for p in (REPO / "tests").rglob("test_*.py")
+        for p in [*(REPO / "tests").rglob("test_*.py"), *(REPO / "plugins").glob("*/tests/test_*.py")]
         if p.name != "test_plugins.py"
     )
     tests += inspect.getsource(MemoryAdapter)
     for name in _hookspec_names():
         assert (getattr(hookspecs, name).__doc__ or "").strip(), f"{name} has no docstring"
         assert re.search(rf"\b{name}\b", tests), f"{name} has no test"
-        assert f"`{name}`" in readme, f"{name} is not documented in README.md"
+        assert f"`{name}`" in guide, f"{name} is not documented in docs/plugins.md"
+
+
+def test_every_name_of_the_public_api_is_importable_and_versioned():
+    from crmbridge import api
+
+    assert re.fullmatch(r"\d+\.\d+", api.PLUGIN_API_VERSION)
+    missing = [n for n in api.__all__ if not hasattr(api, n)]
+    assert missing == [] and api.hookimpl is hookimpl
+
+
+def test_no_plugin_asks_which_type_a_source_is():
+    sources = [
+        *(REPO / "plugins").glob("*/src/**/*.py"),
+        *(REPO / "src" / "crmbridge" / "adapters").glob("*.py"),
+    ]
+    guards = [str(p.relative_to(REPO)) for p in sources if re.search(r"source\.type\s*[!=]=", p.read_text())]
+    assert guards == []
+
+
+class HalfDone:
+    """Declares stays but carries only a reservations fetch: the vendor forgot one."""
+
+    @hookimpl
+    def crmbridge_adapter_types(self):
+        fetch = {"reservations": lambda source, cursor, full: iter(())}
+        return [AdapterType("half_pms", AdapterConfig, {"reservations", "stays"}, fetch=fetch)]
+
+
+def test_an_adapter_declaring_a_stream_it_does_not_implement_fails_to_load_with_a_clear_message():
+    hooks = load_plugins(extra=[HalfDone()])
+    [info] = [p for p in hooks.plugins if p.distribution is None]
+    assert info.status == "failed"
+    assert "half_pms: declares stream 'stays' but implements no fetch for it" in info.error
+    assert "half_pms" not in hooks.adapter_types()
+    with pytest.raises(LookupError, match="failed to load"):
+        hooks.adapter_type("half_pms")
+
+
+def test_an_undeclared_callable_and_an_unknown_capability_are_load_errors_too():
+    push = lambda source, alerts: []  # noqa: E731
+    extra = AdapterType("lax_pms", AdapterConfig, {"reservation"}, push_alerts=push)
+    assert extra.problems() == [
+        "lax_pms: unknown capability 'reservation' (known: reservations, stays, folios, profiles, feedback, "
+        "pos_checks, receive, push_alerts)",
+        "lax_pms: implements push_alerts but does not declare 'push_alerts' in capabilities",
+    ]
+
+
+def test_a_misspelt_hook_implementation_is_reported_by_check_pending(tmp_path, monkeypatch):
+    make_dist(
+        tmp_path,
+        "crmbridge_typo",
+        """
+        from crmbridge.api import hookimpl
+
+        @hookimpl
+        def crmbridge_adapter_type():  # the spec is crmbridge_adapter_types
+            return []
+        """,
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hooks = load_plugins()
+    [typo] = [p for p in hooks.plugins if p.name == "crmbridge_typo"]
+    assert typo.status == "failed"
+    assert "unknown hook(s) crmbridge_adapter_type (misspelt?" in typo.error
+    assert "crmbridge_adapter_types" in typo.error  # the names it could have meant
+    assert "file" in hooks.adapter_types()  # the others still load
+
+
+def test_an_old_api_hook_is_refused_with_what_to_change():
+    class Stale:
+        @hookimpl
+        def crmbridge_fetch_reservations(self, source, cursor, full):
+            return None
+
+    [info] = [p for p in load_plugins(extra=[Stale()]).plugins if p.distribution is None]
+    assert info.status == "failed" and "callables on the AdapterType" in info.error
+
+
+def test_a_hook_function_without_the_marker_is_reported_not_ignored():
+    class Unmarked:
+        def crmbridge_adapter_types(self):
+            return []
+
+    [info] = [p for p in load_plugins(extra=[Unmarked()]).plugins if p.distribution is None]
+    assert info.status == "failed" and "not marked with @hookimpl" in info.error
+
+
+def test_two_plugins_declaring_one_type_name_is_a_configuration_error(tmp_path, monkeypatch):
+    body = """
+        from crmbridge.api import AdapterConfig, AdapterType, hookimpl
+
+        @hookimpl
+        def crmbridge_adapter_types():
+            return [AdapterType("file", AdapterConfig, {"reservations"},
+                                fetch={"reservations": lambda s, c, f: iter(())})]
+        """
+    make_dist(tmp_path, "crmbridge_clash", body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hooks = load_plugins()
+    assert hooks.conflicts() == {"file": ["crmbridge_clash", "file"]}
+    with pytest.raises(LookupError, match=r"declared by 2 plugins \(crmbridge_clash, file\)"):
+        hooks.adapter_type("file")
+    [problem] = hooks.problems()
+    assert "uninstall one, or set CRMBRIDGE_DISABLE_PLUGINS=file" in problem
+
+
+def test_crmbridge_plugins_shows_the_api_version_and_exits_1_on_a_duplicate_type(tmp_path):
+    body = """
+        from crmbridge.api import AdapterConfig, AdapterType, hookimpl
+
+        @hookimpl
+        def crmbridge_adapter_types():
+            return [AdapterType("file", AdapterConfig, {"feedback"},
+                                fetch={"feedback": lambda s, c, f: iter(())})]
+        """
+    make_dist(tmp_path, "crmbridge_clash", body)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "COLUMNS": "200"}
+    ok = subprocess.run([CRMBRIDGE, "plugins", "--json"], capture_output=True, text=True, env=os.environ)
+    doc = json.loads(ok.stdout)
+    assert ok.returncode == 0 and doc["api_version"] == hookspecs.PLUGIN_API_VERSION and doc["problems"] == []
+    bad = subprocess.run([CRMBRIDGE, "plugins"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1
+    assert f"plugin API {hookspecs.PLUGIN_API_VERSION}" in bad.stdout
+    assert "configuration error: adapter type 'file' is declared by 2 plugins" in " ".join(bad.stdout.split())
+
+
+def test_trace_env_logs_each_hook_and_adapter_call_with_its_duration(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("CRMBRIDGE_TRACE_PLUGINS", "1")
+    plugin = MemoryAdapter()
+    hooks = load_plugins(extra=[plugin])
+    with caplog.at_level(logging.INFO, logger="crmbridge.plugins.trace"):
+        hooks.alert_rules()
+        list(
+            hooks.fetch("stays", SourceContext("beijing_pms", "memory", MemoryAdapter.Config()), None, False)
+        )
+    lines = [r.getMessage() for r in caplog.records if r.name == "crmbridge.plugins.trace"]
+    assert any(
+        re.fullmatch(r"hook crmbridge_register_alert_rules \(.*rules.*\) took \d+\.\d ms", m) for m in lines
+    )
+    fetched = r"memory\.fetch\[stays\]\(beijing_pms\): 1 batch\(es\), 1 record\(s\) in .* ms.*"
+    assert any(re.fullmatch(fetched, m) for m in lines)
+
+
+def test_without_the_trace_env_nothing_is_traced(monkeypatch, caplog):
+    monkeypatch.delenv("CRMBRIDGE_TRACE_PLUGINS", raising=False)
+    with caplog.at_level(logging.INFO, logger="crmbridge.plugins.trace"):
+        load_plugins().alert_rules()
+    assert [r for r in caplog.records if r.name == "crmbridge.plugins.trace"] == []

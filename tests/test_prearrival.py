@@ -42,18 +42,17 @@ class MemoryPms:
 
     @hookimpl
     def crmbridge_adapter_types(self):
-        return [AdapterType("memory-pms", self.Config, frozenset({"reservations", "push_alerts"}))]
+        return [
+            AdapterType(
+                "memory-pms", self.Config, {"reservations", "push_alerts"},
+                fetch={"reservations": self.fetch_reservations}, push_alerts=self.push_alerts,
+            )
+        ]  # fmt: skip
 
-    @hookimpl
-    def crmbridge_fetch_reservations(self, source, cursor, full) -> Iterator[Batch[Reservation]] | None:
-        if source.type != "memory-pms":
-            return None
+    def fetch_reservations(self, source, cursor, full) -> Iterator[Batch[Reservation]]:
         return iter([Batch(list(self.reservations), None)])
 
-    @hookimpl
-    def crmbridge_push_alerts(self, source, alerts) -> list[PushResult] | None:
-        if source.type != "memory-pms":
-            return None
+    def push_alerts(self, source, alerts) -> list[PushResult]:
         self.calls += 1
         out = []
         for a in alerts:
@@ -185,7 +184,7 @@ def test_feedback_file_answers_the_fetch_feedback_hook_and_quarantines_a_bad_rat
     )
     hooks = load_plugins()
     ctx = SourceContext("reviews", "feedback-file", FileConfig(path=str(path)))
-    batches = list(hooks.pm.hook.crmbridge_fetch_feedback(source=ctx, cursor=None, full=False))
+    batches = list(hooks.fetch("feedback", ctx, None, False))
     records = [r for b in batches for r in b.records]
     rejects = [r for b in batches for r in b.rejects]
     assert [(r.source_id, r.rating, r.stay_source_id) for r in records] == [("RV-1", 5, "S-88")]

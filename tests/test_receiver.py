@@ -159,12 +159,10 @@ class Exploding:
 
     @hookimpl
     def crmbridge_adapter_types(self):
-        return [AdapterType("boom", push_plugin.Config, frozenset({"receive"}))]
+        return [AdapterType("boom", push_plugin.Config, {"receive"}, receive=self.receive)]
 
-    @hookimpl
-    def crmbridge_receive(self, source, request):
-        if source.type == "boom":
-            raise ValueError("guest 李娜 +8613800138000")
+    def receive(self, source, request):
+        raise ValueError("guest 李娜 +8613800138000")
 
 
 def test_a_receive_hook_that_raises_answers_500_without_details(store, caplog):

@@ -1,3 +1,3 @@
 """crmbridge: a plugin-based guest-data integration layer beside the hotel PMS."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from ..models import RecordInvalid, validate_record
 
 if TYPE_CHECKING:
+    from ..models import Alert
     from ..store.inbox import Inbox
     from ..store.ledger import PushLedger
 
@@ -29,14 +32,89 @@ class AdapterConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# What an adapter implements, per capability. Called positionally by the core.
+FetchFn = Callable[["SourceContext", "str | None", bool], Iterator["Batch[Any]"]]
+ReceiveFn = Callable[["SourceContext", "PushRequest"], "PushReply"]
+PushAlertsFn = Callable[["SourceContext", "list[Alert]"], "list[PushResult]"]
+CheckFn = Callable[["SourceContext"], str]
+
+RECEIVE = "receive"
+PUSH_ALERTS = "push_alerts"
+CAPABILITIES: tuple[str, ...] = (*STREAMS, RECEIVE, PUSH_ALERTS)
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
 @dataclass(frozen=True)
 class AdapterType:
+    """One adapter: what hotel IT names in ``type = "..."`` and everything the core calls.
+
+    ``capabilities`` is the adapter's promise and is checked against what it carries when
+    the plugin loads: every declared stream needs its ``fetch[stream]`` callable, ``receive``
+    needs ``receive``, ``push_alerts`` needs ``push_alerts``, and nothing may be carried
+    undeclared (see ``problems``). The core routes by ``name``: a callable is only ever
+    called for sources of this type, so it never needs to test ``source.type``.
+    """
+
     name: str
     config_model: type[AdapterConfig]
     capabilities: frozenset[str]
     description: str = ""
     # Optional: a callable(source) -> str that tests connectivity, raising on failure.
-    check: Callable[[SourceContext], str] | None = None
+    check: CheckFn | None = None
+    # stream -> callable(source, cursor, full) yielding Batch objects (see hookspecs).
+    fetch: Mapping[str, FetchFn] = field(default_factory=dict)
+    # callable(source, request) -> PushReply, for push sources (capability "receive").
+    receive: ReceiveFn | None = None
+    # callable(source, alerts) -> [PushResult], for PMSs (capability "push_alerts").
+    push_alerts: PushAlertsFn | None = None
+
+    def __post_init__(self) -> None:
+        # Accept any iterable of names and any mapping; store immutable copies.
+        object.__setattr__(self, "capabilities", frozenset(self.capabilities))
+        object.__setattr__(self, "fetch", MappingProxyType(dict(self.fetch)))
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """The streams this adapter fetches, in the core's canonical order."""
+        return tuple(s for s in STREAMS if s in self.capabilities)
+
+    def problems(self) -> list[str]:
+        """Why this adapter cannot be loaded; empty when it is consistent."""
+        out: list[str] = []
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            out.append(f"adapter type name {self.name!r} must be lower case letters, digits, - or _")
+        if not (isinstance(self.config_model, type) and issubclass(self.config_model, BaseModel)):
+            out.append(f"{self.name}: config_model must be a pydantic model (subclass AdapterConfig)")
+        unknown = sorted(self.capabilities - set(CAPABILITIES))
+        if unknown:
+            out.append(
+                f"{self.name}: unknown capabilit{'y' if len(unknown) == 1 else 'ies'} "
+                f"{', '.join(map(repr, unknown))} (known: {', '.join(CAPABILITIES)})"
+            )
+        for stream in STREAMS:
+            declared, given = stream in self.capabilities, self.fetch.get(stream)
+            if declared and given is None:
+                out.append(
+                    f"{self.name}: declares stream {stream!r} but implements no fetch for it "
+                    f"(give fetch={{{stream!r}: callable}} or drop it from capabilities)"
+                )
+            elif given is not None and not declared:
+                out.append(
+                    f"{self.name}: implements fetch {stream!r} but does not declare it in capabilities"
+                )
+        for key in sorted(set(self.fetch) - set(STREAMS)):
+            out.append(f"{self.name}: fetch {key!r} is not a stream (streams: {', '.join(STREAMS)})")
+        for cap, given in ((RECEIVE, self.receive), (PUSH_ALERTS, self.push_alerts)):
+            if cap in self.capabilities and given is None:
+                out.append(f"{self.name}: declares {cap!r} but implements no {cap} callable")
+            elif given is not None and cap not in self.capabilities:
+                out.append(f"{self.name}: implements {cap} but does not declare {cap!r} in capabilities")
+        for what, fn in [*(("fetch " + k, v) for k, v in self.fetch.items()),
+                         ("receive", self.receive), ("push_alerts", self.push_alerts),
+                         ("check", self.check)]:  # fmt: skip
+            if fn is not None and not callable(fn):
+                out.append(f"{self.name}: {what} is not callable")
+        return out
 
 
 @dataclass

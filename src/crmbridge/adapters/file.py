@@ -19,9 +19,17 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..hookspecs import hookimpl
-from ..models import Feedback, Reservation
-from .base import AdapterConfig, AdapterType, Batch, Reject, SourceContext, validate_into
+from ..api import (
+    AdapterConfig,
+    AdapterType,
+    Batch,
+    Feedback,
+    Reject,
+    Reservation,
+    SourceContext,
+    hookimpl,
+    validate_into,
+)
 
 TYPE = "file"
 FEEDBACK_TYPE = "feedback-file"
@@ -252,42 +260,35 @@ def check(ctx: SourceContext) -> str:
     return f"{len(files)} file(s) match"
 
 
+def fetch_reservations(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Reservation]]:
+    return fetch(ctx, cursor, full)
+
+
+def fetch_feedback(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Feedback]]:
+    return fetch(ctx, cursor, full, Feedback, map_feedback_row)
+
+
+FILE = AdapterType(
+    TYPE,
+    FileConfig,
+    {"reservations"},
+    "Reservation and guest exports as CSV or JSON Lines",
+    check,
+    fetch={"reservations": fetch_reservations},
+)
+FEEDBACK_FILE = AdapterType(
+    FEEDBACK_TYPE,
+    FileConfig,
+    {"feedback"},
+    "Guest feedback (ratings, complaints, reviews) as CSV or JSON Lines",
+    check,
+    fetch={"feedback": fetch_feedback},
+)
+
+
 @hookimpl
 def crmbridge_adapter_types() -> Iterable[AdapterType]:
-    return [
-        AdapterType(
-            TYPE,
-            FileConfig,
-            frozenset({"reservations"}),
-            "Reservation and guest exports as CSV or JSON Lines",
-            check,
-        ),
-        AdapterType(
-            FEEDBACK_TYPE,
-            FileConfig,
-            frozenset({"feedback"}),
-            "Guest feedback (ratings, complaints, reviews) as CSV or JSON Lines",
-            check,
-        ),
-    ]
-
-
-@hookimpl
-def crmbridge_fetch_reservations(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[Reservation]] | None:
-    if source.type != TYPE:
-        return None
-    return fetch(source, cursor, full)
-
-
-@hookimpl
-def crmbridge_fetch_feedback(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[Feedback]] | None:
-    if source.type != FEEDBACK_TYPE:
-        return None
-    return fetch(source, cursor, full, Feedback, map_feedback_row)
+    return [FILE, FEEDBACK_FILE]
 
 
 def csv_header() -> str:

@@ -30,6 +30,7 @@ from ..store.schema import guests as guests_table
 from ..store.writer import Counts
 from .alerts import alerts_app, segments_command
 from .context import console, err, fail, is_tty, open_app
+from .new_adapter import new_adapter
 
 app = typer.Typer(
     help="crmbridge: one encrypted guest store fed by your PMS, OTAs and POS.",
@@ -87,8 +88,8 @@ def check(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     results = []
     for src in a.config.sources.values():
         try:
-            ctx, adapter = build_source(a.config, src, a.hooks, a.store)
-            detail = adapter.check(ctx) if adapter.check else "configuration valid"
+            ctx, _ = build_source(a.config, src, a.hooks, a.store)
+            detail = a.hooks.check(ctx) or "configuration valid"
             results.append({"source": src.name, "type": src.type, "ok": True, "detail": detail})
         except Exception as exc:
             results.append({"source": src.name, "type": src.type, "ok": False, "detail": str(exc)})
@@ -211,12 +212,14 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
 
 @app.command()
 def plugins(as_json: JsonOpt = False) -> None:
-    """Installed plugins, their adapter types, and any that failed to load."""
+    """Installed plugins, their adapter types, and any that failed to load (plugin API version)."""
     hooks = load_plugins()
     infos = [p.as_dict() for p in hooks.plugins]
+    problems = hooks.problems()
     if as_json:
-        _dump(infos)
+        _dump({"api_version": hooks.api_version, "plugins": infos, "problems": problems})
     else:
+        out.print(f"crmbridge plugin API {hooks.api_version}")
         t = Table("plugin", "distribution", "version", "status", "adapter types", "error")
         for p in infos:
             colour = {"loaded": "green", "failed": "red"}.get(p["status"], "yellow")
@@ -229,7 +232,9 @@ def plugins(as_json: JsonOpt = False) -> None:
                 p["error"] or "",
             )
         out.print(t)
-    if any(p["status"] == "failed" for p in infos):
+        for problem in problems:
+            out.print(f"[red]configuration error:[/] {escape(problem)}", highlight=False)
+    if problems or any(p["status"] == "failed" for p in infos):
         raise typer.Exit(1)
 
 
@@ -306,6 +311,7 @@ def serve(
 
 
 app.add_typer(alerts_app, name="alerts")
+app.command("new-adapter")(new_adapter)
 app.command("segments")(segments_command)
 
 guests_app = typer.Typer(

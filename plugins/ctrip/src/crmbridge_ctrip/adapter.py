@@ -18,20 +18,22 @@ from typing import Any
 from lxml import etree
 from pydantic import Field
 
-from crmbridge.adapters.base import (
+from crmbridge.api import (
     AdapterConfig,
     AdapterType,
     Batch,
     DemoSource,
+    Inbox,
+    InboxMessage,
     PushReply,
     PushRequest,
+    RecordInvalid,
+    Reservation,
     SourceContext,
+    hookimpl,
     validate_into,
+    validate_record,
 )
-from crmbridge.hookspecs import hookimpl
-from crmbridge.models import Reservation
-from crmbridge.models.base import RecordInvalid, validate_record
-from crmbridge.store.inbox import Inbox, InboxMessage
 
 from .mapping import parse_time, reservation_data
 from .messages import (
@@ -316,17 +318,20 @@ def check(source: SourceContext) -> str:
     return f"receives Ctrip pushes on {source.settings.path} for hotel {source.settings.hotel_code}"
 
 
+CTRIP = AdapterType(
+    TYPE,
+    CtripConfig,
+    {"receive", "reservations"},
+    "Ctrip / Trip.com direct connect: OTA reservations pushed over SOAP",
+    check,
+    fetch={"reservations": fetch},
+    receive=receive,
+)
+
+
 @hookimpl
 def crmbridge_adapter_types() -> Iterable[AdapterType]:
-    return [
-        AdapterType(
-            TYPE,
-            CtripConfig,
-            frozenset({"receive", "reservations"}),
-            "Ctrip / Trip.com direct connect: OTA reservations pushed over SOAP",
-            check,
-        )
-    ]
+    return [CTRIP]
 
 
 @hookimpl
@@ -352,19 +357,3 @@ def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
         )
 
     return [DemoSource("ctrip", TYPE, options, sender=send)]
-
-
-@hookimpl
-def crmbridge_receive(source: SourceContext, request: PushRequest) -> PushReply | None:
-    if source.type != TYPE:
-        return None
-    return receive(source, request)
-
-
-@hookimpl
-def crmbridge_fetch_reservations(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[Reservation]] | None:
-    if source.type != TYPE:
-        return None
-    return fetch(source, cursor, full)

@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from crmbridge.models.profile import Email, normalise_phone
+from crmbridge.api import Email, normalise_phone
 
 from .messages import BadRequest
 from .safexml import attr, text

@@ -14,21 +14,10 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from crmbridge.adapters.base import (
-    AdapterConfig,
-    AdapterType,
-    Batch,
-    DemoSource,
-    PushReply,
-    PushRequest,
-    SourceContext,
-)
-from crmbridge.hookspecs import hookimpl
-from crmbridge.models import Reservation
+from crmbridge.api import AdapterConfig, AdapterType, Batch, DemoSource, Reservation, SourceContext, hookimpl
 
 from . import pull, push
 from .client import TopClient, top_time
-from .simulator import TopGatewaySimulator, invent_orders
 
 TYPE = "fliggy"
 # Retry policy of the TOP client; tests shorten the waits.
@@ -109,37 +98,26 @@ def check(ctx: SourceContext) -> str:
     return f"TOP gateway answered; {resp.get('total_results', 0)} order(s) created in the last day"
 
 
+FLIGGY = AdapterType(
+    TYPE,
+    FliggyConfig,
+    {"reservations", "receive"},
+    "Fliggy (飞猪) hotel orders: TOP xhotel order pull and direct-connect push",
+    check,
+    fetch={"reservations": fetch},
+    receive=push.receive,
+)
+
+
 @hookimpl
 def crmbridge_adapter_types() -> Iterable[AdapterType]:
-    return [
-        AdapterType(
-            TYPE,
-            FliggyConfig,
-            frozenset({"reservations", "receive"}),
-            "Fliggy (飞猪) hotel orders: TOP xhotel order pull and direct-connect push",
-            check,
-        )
-    ]
-
-
-@hookimpl
-def crmbridge_fetch_reservations(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[Reservation]] | None:
-    if source.type != TYPE:
-        return None
-    return fetch(source, cursor, full)
-
-
-@hookimpl
-def crmbridge_receive(source: SourceContext, request: PushRequest) -> PushReply | None:
-    if source.type != TYPE:
-        return None
-    return push.receive(source, request)
+    return [FLIGGY]
 
 
 @hookimpl
 def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
+    from .simulator import TopGatewaySimulator, invent_orders  # test and demo code, loaded only here
+
     sim = TopGatewaySimulator(orders=invent_orders(64, hid="5001", days=80))
     url = sim.bind()  # the port is known now; the demo serves it while syncing
     options = {

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from crmbridge.models import ReservationStatus
+from crmbridge.api import ReservationStatus
 
 CHANNEL = "FLIGGY"
 

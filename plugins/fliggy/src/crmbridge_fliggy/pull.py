@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from crmbridge.adapters.base import Batch, Reject, SourceContext, validate_into
-from crmbridge.models import Reservation
+from crmbridge.api import Batch, Reject, Reservation, SourceContext, validate_into
 
 from .client import GMT8, TopClient, parse_top_time, top_time
 from .mapping import Unmappable, items, map_order, order_id

@@ -22,8 +22,18 @@ from typing import Any
 
 from lxml import etree
 
-from crmbridge.adapters.base import Batch, PushReply, PushRequest, Reject, SourceContext, validate_into
-from crmbridge.models import RecordInvalid, Reservation, ReservationStatus, validate_record
+from crmbridge.api import (
+    Batch,
+    PushReply,
+    PushRequest,
+    RecordInvalid,
+    Reject,
+    Reservation,
+    ReservationStatus,
+    SourceContext,
+    validate_into,
+    validate_record,
+)
 
 from .mapping import Unmappable, map_booking
 

@@ -16,9 +16,10 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from crmbridge.testing.server import LoopbackServer, QuietHandler
 
 from .client import GMT8, TOP_TIME, parse_top_time, response_key, top_time
 from .signing import SIGN_METHODS, verify
@@ -122,8 +123,9 @@ class TopGatewaySimulator:
         self.refusals: list[int] = []  # error codes answered
         self._failures: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LoopbackServer(
+            self._handler(), owner=self, path="/router/rest", name="top-gateway", bind=False
+        )
 
     # -- control ------------------------------------------------------------------------
     def fail_next(self, n: int = 1, *, ban_seconds: int = 0) -> None:
@@ -150,34 +152,18 @@ class TopGatewaySimulator:
     # -- serving ------------------------------------------------------------------------
     def bind(self) -> str:
         """Listen on 127.0.0.1 and a free port (without serving yet); returns the URL."""
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-            self._server.daemon_threads = True
-        return self.url
+        return self._http.bind().url
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("simulator not bound; call bind() or enter it")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/router/rest"
+        return self._http.url
 
     def start(self) -> TopGatewaySimulator:
-        self.bind()
-        assert self._server is not None
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            if self._thread is not None:
-                self._server.shutdown()
-                self._thread.join(5)
-            self._server.server_close()
-        self._server, self._thread = None, None
+        self._http.stop()
 
     def __enter__(self) -> TopGatewaySimulator:
         return self.start()
@@ -256,12 +242,11 @@ class TopGatewaySimulator:
             body["hotel_orders"] = {"x_hotel_order": chunk}
         return {response_key(SEARCH): body}
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[QuietHandler]:
         sim = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # the body holds PII: stay quiet
-                pass
+        class Handler(QuietHandler):
+            protocol_version = "HTTP/1.0"  # one request per connection, as this simulator always served
 
             def _reply(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body, ensure_ascii=False).encode()

@@ -14,14 +14,25 @@ Streams and cursors:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crmbridge.adapters.base import AdapterType, Batch, DemoSource, PushResult, SourceContext
-from crmbridge.hookspecs import hookimpl
-from crmbridge.models import Alert, FolioLine, GuestProfile, Reservation, Stay
+from crmbridge.api import (
+    AdapterType,
+    Alert,
+    Batch,
+    DemoSource,
+    FolioLine,
+    GuestProfile,
+    PushResult,
+    Reservation,
+    SourceContext,
+    Stay,
+    hookimpl,
+)
 
 from . import events
 from .alerts import AlertPusher
@@ -29,6 +40,7 @@ from .client import OperaClient
 from .config import OperaConfig
 from .reading import Reader, Window
 
+log = logging.getLogger(__name__)
 TYPE = "opera"
 EVENT_CHUNK = 50
 STAYED = {"reservationStatuses": ["InHouse", "CheckedOut"]}
@@ -147,52 +159,41 @@ def check(ctx: SourceContext) -> str:
     return f"token ok; hotel {ctx.settings.hotel_id} answers ({arrivals})"
 
 
+def push_alerts(ctx: SourceContext, alerts: list[Alert]) -> list[PushResult]:
+    with make_client(ctx) as client:
+        return AlertPusher(ctx, client).push(alerts)
+
+
 # -- hooks ----------------------------------------------------------------------------------
+OPERA = AdapterType(
+    TYPE,
+    OperaConfig,
+    {"reservations", "profiles", "stays", "folios", "push_alerts"},
+    "Oracle OPERA Cloud through OHIP REST",
+    check,
+    fetch={
+        "reservations": fetch_reservations,
+        "profiles": fetch_profiles,
+        "stays": fetch_stays,
+        "folios": fetch_folios,
+    },
+    push_alerts=push_alerts,
+)
+
+
 @hookimpl
 def crmbridge_adapter_types() -> Iterable[AdapterType]:
-    caps = frozenset({"reservations", "profiles", "stays", "folios", "push_alerts"})
-    return [AdapterType(TYPE, OperaConfig, caps, "Oracle OPERA Cloud through OHIP REST", check)]
-
-
-@hookimpl
-def crmbridge_fetch_reservations(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[Reservation]] | None:
-    return fetch_reservations(source, cursor, full) if source.type == TYPE else None
-
-
-@hookimpl
-def crmbridge_fetch_profiles(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[GuestProfile]] | None:
-    return fetch_profiles(source, cursor, full) if source.type == TYPE else None
-
-
-@hookimpl
-def crmbridge_fetch_stays(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[Stay]] | None:
-    return fetch_stays(source, cursor, full) if source.type == TYPE else None
-
-
-@hookimpl
-def crmbridge_fetch_folios(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[FolioLine]] | None:
-    return fetch_folios(source, cursor, full) if source.type == TYPE else None
-
-
-@hookimpl
-def crmbridge_push_alerts(source: SourceContext, alerts: list[Alert]) -> list[PushResult] | None:
-    if source.type != TYPE:
-        return None
-    with make_client(source) as client:
-        return AlertPusher(source, client).push(alerts)
+    return [OPERA]
 
 
 @hookimpl
 def crmbridge_demo_sources(workdir: Path) -> Iterable[DemoSource]:
-    from .simulator import demo_options, demo_simulator
-
+    try:  # the simulator is behind the `testing` extra (jsonschema checks its requests)
+        from .simulator import demo_options, demo_simulator
+    except ImportError as exc:
+        log.warning(
+            "opera: no demo source, the simulator needs %s: pip install 'crmbridge-opera[testing]'", exc.name
+        )
+        return []
     sim = demo_simulator()
     return [DemoSource("opera_demo", TYPE, demo_options(sim), sim)]

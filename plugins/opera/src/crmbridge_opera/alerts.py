@@ -16,15 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from crmbridge.adapters.base import PushResult, SourceContext
-from crmbridge.models import Alert
+from crmbridge.api import Alert, PushResult, SourceContext
 
 from .client import OperaClient
 from .errors import OperaApiError, OperaError, UncertainOutcome
 from .mapping import alert_body, preference_body, profile_comment_body
 
 if TYPE_CHECKING:
-    from crmbridge.store.ledger import PushLedger
+    from crmbridge.api import PushLedger
 
 SENT, SENDING = "sent", "sending"
 WITHDRAWN = "(withdrawn by CRM / 已撤销)"

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from crmbridge.adapters.base import AdapterConfig
+from crmbridge.api import AdapterConfig
 
 AlertArea = Literal["CheckIn", "CheckOut", "Reservation", "Billing", "InHouse"]
 

@@ -15,12 +15,12 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from crmbridge.adapters.base import SourceContext
+from crmbridge.api import SourceContext
 
 from .client import OperaClient
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is not needed to import the plugin
-    from crmbridge.store.inbox import InboxMessage
+    from crmbridge.api import InboxMessage
 
 PAGE = 20  # getBusinessEvents' documented maximum
 MAX_PAGES = 500  # bounds one drain: 10,000 events, the rest wait for the next run

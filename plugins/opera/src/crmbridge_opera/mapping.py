@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from crmbridge.models import Alert
+from crmbridge.api import Alert
 
 STATUS = {
     "Reserved": "confirmed", "DueIn": "confirmed", "Requested": "pending", "Waitlisted": "pending",

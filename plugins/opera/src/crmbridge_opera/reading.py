@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from crmbridge.adapters.base import Batch, Reject, SourceContext, validate_into
-from crmbridge.models import FolioLine, GuestProfile, Reservation, Stay
+from crmbridge.api import (
+    Batch,
+    FolioLine,
+    GuestProfile,
+    Reject,
+    Reservation,
+    SourceContext,
+    Stay,
+    validate_into,
+)
 
 from .client import OperaClient
 from .errors import OperaApiError

@@ -28,11 +28,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crmbridge.synthetic import demo_room_charges
+from crmbridge.testing.server import LoopbackServer, QuietHandler
 
 from .conformance import OhipSpec, SpecViolation, load_spec
 from .simdata import make_folio, make_profile, make_reservation, restaurant_posting
@@ -117,31 +117,19 @@ class OhipSimulator:
         self.tokens_issued = 0
         self._ids = itertools.count(900001)
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self._server.daemon_threads = True
-        self._server.sim = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
+        self._http = LoopbackServer(_Handler, owner=self, port=port, name="ohip-simulator")
 
     # -- lifecycle -----------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._http.url
 
     def start(self) -> OhipSimulator:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-            )
-            self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
+        self._http.stop()
 
     def __enter__(self) -> OhipSimulator:
         return self.start()
@@ -580,11 +568,7 @@ ROUTES = [
 ]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
-    timeout = 10  # an idle keep-alive connection is closed, so no thread waits forever
-
+class _Handler(QuietHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         if length > MAX_BODY:
@@ -592,7 +576,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        status, out, extra = self.server.sim.handle(self.command, self.path, headers, body)  # type: ignore[attr-defined]
+        status, out, extra = self.owner.handle(self.command, self.path, headers, body)  # type: ignore[attr-defined]
         payload = (
             b""
             if out is None or status == 204
@@ -612,9 +596,6 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up waiting (a simulated lost answer)
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the tests read `requests`; stderr stays quiet
 
 
 def demo_options(sim: OhipSimulator) -> dict[str, Any]:

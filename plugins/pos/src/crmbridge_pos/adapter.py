@@ -23,17 +23,17 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
-from crmbridge.adapters.base import (
+from crmbridge.api import (
     AdapterConfig,
     AdapterType,
     Batch,
     DemoSource,
+    PosCheck,
     Reject,
     SourceContext,
+    hookimpl,
     validate_into,
 )
-from crmbridge.hookspecs import hookimpl
-from crmbridge.models import PosCheck
 
 from .auth import SimphonyAuth
 from .client import SimphonyClient, SimphonyError
@@ -310,25 +310,27 @@ def check_pos_file(ctx: SourceContext) -> str:
 # -- hooks ------------------------------------------------------------------------------------
 
 
+SIMPHONY_TYPE = AdapterType(
+    SIMPHONY,
+    SimphonyConfig,
+    CAPS,
+    "Oracle Simphony BI API guest checks",
+    check_simphony,
+    fetch={"pos_checks": fetch_simphony},
+)
+POS_FILE_TYPE = AdapterType(
+    POS_FILE,
+    PosFileConfig,
+    CAPS,
+    "POS check exports as CSV, JSON or JSON Lines",
+    check_pos_file,
+    fetch={"pos_checks": fetch_pos_file},
+)
+
+
 @hookimpl
 def crmbridge_adapter_types() -> Iterable[AdapterType]:
-    return [
-        AdapterType(SIMPHONY, SimphonyConfig, CAPS, "Oracle Simphony BI API guest checks", check_simphony),
-        AdapterType(
-            POS_FILE, PosFileConfig, CAPS, "POS check exports as CSV, JSON or JSON Lines", check_pos_file
-        ),
-    ]
-
-
-@hookimpl
-def crmbridge_fetch_pos_checks(
-    source: SourceContext, cursor: str | None, full: bool
-) -> Iterator[Batch[PosCheck]] | None:
-    if source.type == SIMPHONY:
-        return fetch_simphony(source, cursor, full)
-    if source.type == POS_FILE:
-        return fetch_pos_file(source, cursor, full)
-    return None
+    return [SIMPHONY_TYPE, POS_FILE_TYPE]
 
 
 @hookimpl

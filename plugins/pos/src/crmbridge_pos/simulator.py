@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from crmbridge.testing.server import LoopbackServer, QuietHandler
 
 OIDC = "/oidc-provider/v1"
 MAX_BODY = 1 << 20
@@ -86,8 +87,7 @@ class SimphonySimulator:
         self.faults: list[int] = []  # HTTP statuses to answer BI calls with, in order
         self.stats: dict[str, int] = {"signin": 0, "token_code": 0, "token_refresh": 0, "rejected_401": 0}
         self.calls: list[tuple[str, dict[str, Any]]] = []  # (BI endpoint, request body)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LoopbackServer(_Handler, owner=self, name="simphony-sim", bind=False)
 
     # -- data ----------------------------------------------------------------------------
     def location(self, loc_ref: str, latest_bus_dt: date) -> Location:
@@ -110,40 +110,19 @@ class SimphonySimulator:
     # -- lifecycle -----------------------------------------------------------------------
     @property
     def url(self) -> str:
-        assert self._server is not None, "simulator not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._http.url
 
     def bind(self) -> SimphonySimulator:
         """Take a free loopback port now (so ``url`` is known before serving starts)."""
-        if self._server is None:
-            sim = self
-
-            class Handler(_Handler):
-                simulator = sim
-
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-            self._server.daemon_threads = True
+        self._http.bind()
         return self
 
     def start(self) -> SimphonySimulator:
-        self.bind()
-        assert self._server is not None
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, name="simphony-sim", daemon=True
-            )
-            self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._http.stop()
 
     def __enter__(self) -> SimphonySimulator:
         return self.start()
@@ -285,13 +264,10 @@ def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    simulator: SimphonySimulator
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out without a delayed-ACK stall
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        pass
+class _Handler(QuietHandler):
+    @property
+    def simulator(self) -> SimphonySimulator:
+        return self.owner
 
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, default=_number).encode()

@@ -17,8 +17,8 @@ from crmbridge.adapters.base import PushReply, PushRequest, SourceContext
 from crmbridge.store.inbox import Inbox
 from crmbridge.store.reader import load_guests
 from crmbridge.store.schema import quarantine
+from tests.conftest import REPO
 
-from ..conftest import REPO
 from .conftest import source, stored, sync
 
 USER, PASSWORD = "fliggy-cm", "pw-invented-不真实"
@@ -255,8 +255,8 @@ from crmbridge.plugins import load_plugins
 from crmbridge.store.crypto import Keyring
 from crmbridge.store.guest_store import GuestStore
 from crmbridge_fliggy.adapter import FliggyConfig
-from tests.fliggy.conftest import source
-from tests.fliggy.test_push import PUSH, book_xml
+from plugins.fliggy.tests.conftest import source
+from plugins.fliggy.tests.test_push import PUSH, book_xml
 
 store = GuestStore.open(sys.argv[1], Keyring.from_json(sys.stdin.read(), origin="test"), upgrade=False)
 reply = load_plugins().receive(source(store, PUSH, "fliggy_push"), PushRequest("POST", "/", {}, book_xml()))

@@ -18,8 +18,8 @@ from crmbridge.adapters.base import PushRequest
 from crmbridge.plugins import load_plugins
 from crmbridge.store.crypto import Keyring
 from crmbridge.store.guest_store import GuestStore
+from tests.conftest import shared_file
 
-from ..conftest import shared_file
 from .messages import CREDS, HOTEL, ctrip_source, messages, order
 
 OTA = "http://www.opentravel.org/OTA/2003/05"

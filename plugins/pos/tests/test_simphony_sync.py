@@ -6,6 +6,8 @@ import functools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+from crmbridge_pos import adapter
 from crmbridge_pos.simulator import guest_check
 from sqlalchemy import func, select
 
@@ -44,12 +46,14 @@ def _lines(store, source_id: str) -> list:
         ).all()
 
 
-def test_fetch_pos_checks_hook_answers_only_for_its_own_types(sim):
+def test_the_core_routes_pos_checks_to_the_simphony_type_and_no_other(sim):
     hooks = _hooks()
+    assert hooks.adapter_type("simphony").fetch["pos_checks"] is adapter.fetch_simphony
+    assert hooks.adapter_type("pos-file").fetch["pos_checks"] is adapter.fetch_pos_file
     ctx = simphony_source(sim)
-    assert hooks.pm.hook.crmbridge_fetch_pos_checks(source=ctx, cursor=None, full=False) is not None
     ctx.type = "file"
-    assert hooks.pm.hook.crmbridge_fetch_pos_checks(source=ctx, cursor=None, full=False) is None
+    with pytest.raises(LookupError, match="does not fetch pos_checks"):
+        hooks.fetch("pos_checks", ctx, None, False)
 
 
 def test_dimensions_give_items_outlets_and_tenders_their_names(store, sim):

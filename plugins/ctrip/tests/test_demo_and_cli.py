@@ -18,8 +18,8 @@ from rich.console import Console
 from crmbridge.cli.demo import run_demo
 from crmbridge.store.crypto import Keyring
 from crmbridge.store.guest_store import GuestStore
+from tests.receiver_helpers import count_reservations, wait_for
 
-from ..receiver_helpers import count_reservations, wait_for
 from .messages import CREDS, HOTEL
 
 CLI = [sys.executable, "-m", "crmbridge"]

@@ -16,9 +16,9 @@ from crmbridge.receiver import PushRoute, Receiver
 from crmbridge.store.guest_store import GuestStore
 from crmbridge.store.schema import reservations
 from crmbridge.store.writer import BatchWriter
+from tests.factories import reservation
+from tests.receiver_helpers import guest_of, reservation_row, wait_for
 
-from ..factories import reservation
-from ..receiver_helpers import guest_of, reservation_row, wait_for
 from .messages import CONFIG, CREDS, HOTEL, ctrip_source
 
 START = date(2026, 12, 1)

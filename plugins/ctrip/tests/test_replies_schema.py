@@ -12,8 +12,8 @@ from lxml import etree
 from crmbridge.adapters.base import PushRequest
 from crmbridge.plugins import load_plugins
 from crmbridge.store.guest_store import GuestStore
+from tests.conftest import SHARED, shared_file
 
-from ..conftest import SHARED, shared_file
 from .messages import CREDS, HOTEL, ctrip_source, messages, order
 
 XSD = SHARED / "specs" / "ota-2015B"

@@ -11,8 +11,8 @@ from lxml import etree
 
 from crmbridge.config import Config, ReceiverConfig, SourceConfig, StoreConfig
 from crmbridge.receiver import PushRoute, Receiver, push_sources
+from tests.receiver_helpers import count_reservations, reservation_row, wait_for
 
-from ..receiver_helpers import count_reservations, reservation_row, wait_for
 from .conftest import source
 from .test_push import PASSWORD, PUSH, USER, auth, book_xml, small
 

@@ -18,8 +18,8 @@ from crmbridge.engine.sync import SyncEngine
 from crmbridge.hookspecs import hookimpl
 from crmbridge.plugins import load_plugins
 from crmbridge.store.schema import pos_checks, pos_links, profile_records, reservations
+from tests.pos_fixtures import folio, local, reservation, stay
 
-from ..pos_fixtures import folio, local, reservation, stay
 from .conftest import BUS, LOC, simphony_source
 
 
@@ -31,12 +31,10 @@ class MemoryPms:
 
     @hookimpl
     def crmbridge_adapter_types(self):
-        return [AdapterType("memory-pms", self.Config, frozenset({"reservations", "stays", "folios"}))]
+        fetch = {"reservations": self.reservations, "stays": self.stays, "folios": self.folios}
+        return [AdapterType("memory-pms", self.Config, set(fetch), fetch=fetch)]
 
-    @hookimpl
-    def crmbridge_fetch_reservations(self, source, cursor, full):
-        if source.type != "memory-pms":
-            return None
+    def reservations(self, source, cursor, full):
         rsv = [
             reservation("RSV-884201", "2026-11-18", "2026-11-21"),
             reservation("RSV-884202", "2026-11-19", "2026-11-22"),
@@ -45,10 +43,7 @@ class MemoryPms:
         ]
         return iter([Batch(rsv, "r1")])
 
-    @hookimpl
-    def crmbridge_fetch_stays(self, source, cursor, full):
-        if source.type != "memory-pms":
-            return None
+    def stays(self, source, cursor, full):
         return iter(
             [
                 Batch(
@@ -64,10 +59,7 @@ class MemoryPms:
             ]
         )
 
-    @hookimpl
-    def crmbridge_fetch_folios(self, source, cursor, full):
-        if source.type != "memory-pms":
-            return None
+    def folios(self, source, cursor, full):
         return iter([Batch([folio("TRX-99102", "RSV-884203", "2026-11-20", "76.00", 5102)], "f1")])
 
 

@@ -12,7 +12,7 @@ import json
 from crmbridge_opera.conformance import CONTRACT, load_spec
 from crmbridge_opera.simulator import ROUTES
 
-from ..conftest import REPO, shared_file
+from tests.conftest import REPO, shared_file
 
 
 def _script():

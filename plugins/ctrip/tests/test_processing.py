@@ -14,8 +14,8 @@ from crmbridge.plugins import load_plugins
 from crmbridge.store.reader import load_guests
 from crmbridge.store.schema import quarantine
 from crmbridge.store.writer import Counts
+from tests.receiver_helpers import reservation_row
 
-from ..receiver_helpers import reservation_row
 from .messages import HOTEL, ctrip_source, messages, order
 
 

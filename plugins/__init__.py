@@ -1,0 +1,1 @@
+# See plugins/<name>/__init__.py: test packages get unique names.

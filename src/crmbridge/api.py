@@ -1,0 +1,118 @@
+"""The public plugin API: every name a crmbridge plugin may import, in one place.
+
+A plugin imports from here and nowhere else in crmbridge (``crmbridge.testing`` aside, for
+its tests). What is listed in ``__all__`` follows ``PLUGIN_API_VERSION``: a minor version
+adds names or optional arguments, a major version may remove or change them. Everything
+else in the package is internal and may change in any release. See docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+from .adapters.base import (
+    CAPABILITIES,
+    PUSH_ALERTS,
+    RECEIVE,
+    STREAMS,
+    AdapterConfig,
+    AdapterType,
+    Batch,
+    CheckFn,
+    DemoSource,
+    FetchFn,
+    PushAlertsFn,
+    PushReply,
+    PushRequest,
+    PushResult,
+    ReceiveFn,
+    Reject,
+    SourceContext,
+    Stream,
+    validate_into,
+)
+from .hookspecs import PLUGIN_API_VERSION, hookimpl
+from .insights.rules import AlertRule, Finding, RuleInput, RuleSettings
+from .masking import mask_email, mask_name, mask_phone
+from .models import (
+    Address,
+    Alert,
+    Consent,
+    Email,
+    Feedback,
+    FolioLine,
+    Gender,
+    GuestProfile,
+    IdentityDocument,
+    Membership,
+    Money,
+    Phone,
+    PosCheck,
+    PosItem,
+    PosLineKind,
+    PosTender,
+    Preference,
+    RecordInvalid,
+    Reservation,
+    ReservationStatus,
+    Stay,
+    normalise_phone,
+    validate_record,
+)
+from .store.inbox import Inbox, InboxMessage
+from .store.ledger import PushLedger
+
+__all__ = [
+    "CAPABILITIES",
+    "PLUGIN_API_VERSION",
+    "PUSH_ALERTS",
+    "RECEIVE",
+    "STREAMS",
+    "AdapterConfig",
+    "AdapterType",
+    "Address",
+    "Alert",
+    "AlertRule",
+    "Batch",
+    "CheckFn",
+    "Consent",
+    "DemoSource",
+    "Email",
+    "Feedback",
+    "FetchFn",
+    "Finding",
+    "FolioLine",
+    "Gender",
+    "GuestProfile",
+    "IdentityDocument",
+    "Inbox",
+    "InboxMessage",
+    "Membership",
+    "Money",
+    "Phone",
+    "PosCheck",
+    "PosItem",
+    "PosLineKind",
+    "PosTender",
+    "Preference",
+    "PushAlertsFn",
+    "PushLedger",
+    "PushReply",
+    "PushRequest",
+    "PushResult",
+    "ReceiveFn",
+    "RecordInvalid",
+    "Reject",
+    "Reservation",
+    "ReservationStatus",
+    "RuleInput",
+    "RuleSettings",
+    "SourceContext",
+    "Stay",
+    "Stream",
+    "hookimpl",
+    "mask_email",
+    "mask_name",
+    "mask_phone",
+    "normalise_phone",
+    "validate_into",
+    "validate_record",
+]
