@@ -45,6 +45,15 @@ from .roles import FIELDS
 from .staff import Actor
 
 PURPOSES = ("marketing", "profiling", "cross_border")
+# which keys of a masked list view each field covers
+_SUMMARY_KEYS = {
+    "name": {"name", "latin_name"},
+    "contact": {"phones", "emails"},
+    "documents": {"documents"},
+    "birth_date": {"birth_date"},
+    "preferences": {"preferences"},
+    "stays": {"reservations"},
+}
 SegmentOf = Callable[[Connection, list[str]], Mapping[str, dict[str, Any]]]
 
 
@@ -234,18 +243,34 @@ class Access:
         return out
 
     def _summary_fields(self) -> list[str]:
-        return [f for f in ("name", "contact", "stays") if f in self.actor.role.fields]
+        return [f for f in _SUMMARY_KEYS if f in self.actor.role.fields]
 
     def _summary(self, v: GuestView) -> dict[str, Any]:
+        """The masked list view (`GuestView.masked`) cut to the role's fields."""
         m = v.masked()
-        out: dict[str, Any] = {"guest_id": v.guest_id}
         fields = self.actor.role.fields
-        if "name" in fields:
-            out |= {"name": m["name"], "latin_name": m["latin_name"]}
-        if "contact" in fields:
-            out |= {"phones": m["phones"], "emails": m["emails"]}
-        if "stays" in fields:
-            out["reservations"] = m["reservations"]
+        keep = {"guest_id", "records"}
+        for f, keys in _SUMMARY_KEYS.items():
+            if f in fields:
+                keep |= keys
+        return {k: x for k, x in m.items() if k in keep}
+
+    def listing(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The first `limit` guests, masked, cut to the role's fields."""
+        self.require("guests.search")
+        with self.store.engine.begin() as conn:
+            views = load_guests(conn, self.keyring, limit=limit, trust=self.trust)
+            visible = set(self._visible(conn, [v.guest_id for v in views]))
+            out = [self._summary(v) for v in views if v.guest_id in visible]
+            audit.record(
+                conn,
+                self.keyring,
+                self.actor,
+                "list",
+                [o["guest_id"] for o in out],
+                self._summary_fields(),
+                _now(),
+            )
         return out
 
     def review_queue(self, limit: int = 50) -> list[dict[str, Any]]:
