@@ -270,15 +270,20 @@ def serve(
     config: ConfigOpt = DEFAULT_CONFIG,
     host: Annotated[str | None, typer.Option(help="address to listen on ([receiver] host)")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on ([receiver] port)")] = None,
+    api: Annotated[
+        bool, typer.Option("--api", help="also serve the staff API ([privacy] api_host/api_port)")
+    ] = False,
+    api_port: Annotated[int | None, typer.Option(help="port of the staff API ([privacy] api_port)")] = None,
 ) -> None:
-    """Run only the receiver for push sources until SIGTERM/SIGINT."""
+    """Run the receiver for push sources (and, with --api, the staff API) until SIGTERM/SIGINT."""
     a = open_app(config)
     receiver = _receiver(a, host, port)
-    if receiver is None:
+    if receiver is None and not api:
         raise fail(
             f"no source in {config} receives pushes",
-            'add a push source (e.g. type = "ctrip" with a path), or use `crmbridge run`',
+            'add a push source (e.g. type = "ctrip" with a path), use `crmbridge run`, or serve the staff API (--api)',
         )
+    staff_api = _staff_api(a, api_port) if api else None
     stop = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -287,19 +292,56 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    try:
-        receiver.start()
-    except OSError as exc:
-        raise fail(
-            f"cannot listen on {receiver.settings.host}:{receiver.settings.port}: {exc.strerror}",
-            "pick another --port, or stop what is using it",
-            code=1,
-        ) from None
-    paths = ", ".join(f"{r.path} ({r.ctx.name})" for r in receiver.routes)
-    out.print(f"receiving on {receiver.url}: {paths}; SIGTERM or Ctrl-C to stop")
+    servers = [s for s in (receiver, staff_api) if s is not None]
+    started = []
+    for srv in servers:
+        try:
+            srv.start()
+            started.append(srv)
+        except OSError as exc:
+            for s in started:
+                s.stop()
+            raise fail(
+                f"cannot listen on {srv.url}: {exc.strerror}",
+                "pick another port, or stop what is using it",
+                code=1,
+            ) from None
+    if receiver is not None:
+        paths = ", ".join(f"{r.path} ({r.ctx.name})" for r in receiver.routes)
+        out.print(f"receiving on {receiver.url}: {paths}; SIGTERM or Ctrl-C to stop")
+    if staff_api is not None:
+        out.print(f"staff API on {staff_api.url}/api/v1 (OpenAPI at /api/v1/openapi.json)")
     stop.wait()
-    receiver.stop()
+    for srv in started:
+        srv.stop()
     out.print("stopped cleanly")
+
+
+def _staff_api(a: Any, port: int | None) -> Any:
+    from ..insights.config import AlertsConfig, SegmentsConfig
+    from ..insights.prearrival import hotel_today, plan_arrivals, pms_sources
+    from ..staff_api import StaffApiServer, build_app
+    from .privacy import segment_of
+
+    seg_cfg = a.config.segments or SegmentsConfig()
+
+    def arrivals(day: Any) -> list[dict[str, Any]]:
+        plans = []
+        for src in pms_sources(a.config, a.hooks):
+            plans += plan_arrivals(
+                a.store, a.hooks, src, a.config.alerts or AlertsConfig(), seg_cfg, day, days=0
+            )
+        return [p.as_dict() for p in plans]
+
+    app_ = build_app(
+        a.store,
+        trust=_trust(a),
+        segment_of=segment_of(a),
+        arrivals=arrivals,
+        today=lambda: hotel_today(a.config),
+    )
+    p = a.config.privacy
+    return StaffApiServer(app_, p.api_host, p.api_port if port is None else port)
 
 
 app.add_typer(alerts_app, name="alerts")
