@@ -31,7 +31,7 @@ from ..store.crypto import Keyring
 from ..store.schema import guests as guests_table
 from ..store.schema import profile_records, reservations
 from ..store.writer import as_utc, utcnow
-from .context import App, fail, open_app
+from .context import App, err, fail, open_app
 
 out = Console()
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="config file")]
@@ -91,7 +91,8 @@ def run_access(call: Any, hint: str | None = None) -> Any:
 
 
 def confirm(what: str, yes: bool) -> None:
-    out.print(what)
+    # on stderr: --json output on stdout stays parseable
+    err.print(what)
     if not yes and not typer.confirm("go ahead?", default=False):
         raise fail("nothing was changed", code=1)
 
