@@ -258,12 +258,13 @@ class SqlKeyStore:
         return out
 
     # -- rotation ------------------------------------------------------------------------
-    def rewrap(self, batch: int = 1000) -> tuple[int, int]:
+    def rewrap(self, batch: int = 1000, limit: int | None = None) -> tuple[int, int]:
         """Re-wrap data keys not yet under the active master key, `batch` per transaction
-        (resumable: a killed run goes on where it stopped). Returns (re-wrapped, remaining)."""
+        (resumable: a killed run goes on where it stopped), at most `limit` of them.
+        Returns (re-wrapped, remaining)."""
         active = self.keyring.active
         done = 0
-        while True:
+        while limit is None or done < limit:
             with self.engine.begin() as conn:
                 rows = conn.execute(
                     select(data_keys)
@@ -281,7 +282,8 @@ class SqlKeyStore:
                     )
             done += len(rows)
             if len(rows) < batch:
-                return done, self.remaining()
+                break
+        return done, self.remaining()
 
     def remaining(self) -> int:
         from sqlalchemy import func
