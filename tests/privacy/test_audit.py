@@ -13,6 +13,13 @@ from crmbridge.store.schema import audit_log, identity_reviews, profile_records
 
 from .conftest import NOW
 
+ARRIVAL = {
+    "reservation": "R-5001",
+    "hotel": "SHA01",
+    "arrival": "2026-12-01",
+    "departure": "2026-12-03",
+    "alerts": [],
+}
 # Every method of Access that hands personal data to a person, and how to call it.
 READ_PATHS = {
     "listing": lambda h: h.as_role("front_office").listing(),
@@ -29,7 +36,7 @@ READ_PATHS = {
                 "guest_id": h.guests["zhang"],
                 "alerts": [],
             }
-        ]  # fmt: skip
+        ]
     ),
     "export_subject": lambda h: h.as_role("dpo").export_subject(h.guests["zhang"], "request 2026-41"),
     "marketing_export": lambda h: h.as_role("marketing").marketing_export("marketing", lambda s: True),
@@ -45,9 +52,15 @@ def _queue_a_pair(hotel):
         ).scalar()
         conn.execute(
             insert(identity_reviews),
-            {"record_id": rid, "guest_id": hotel.guests["zhang"], "score": 12.0, "evidence": {"record": "x"},
-             "status": "open", "created_at": NOW},
-        )  # fmt: skip
+            {
+                "record_id": rid,
+                "guest_id": hotel.guests["zhang"],
+                "score": 12.0,
+                "evidence": {"record": "x"},
+                "status": "open",
+                "created_at": NOW,
+            },
+        )
 
 
 def rows(hotel):

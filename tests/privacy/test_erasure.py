@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
 import uuid
+from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from crmbridge.store.crypto import Keyring, ShreddedError
@@ -100,12 +101,10 @@ def _backup(db_url, tmp_path):
 def _live_bytes(db_url) -> bytes:
     if db_url.startswith("sqlite"):
         path = db_url.split("///", 1)[1]
-        data = open(path, "rb").read()
+        data = Path(path).read_bytes()
         for extra in ("-wal", "-journal"):
-            try:
-                data += open(path + extra, "rb").read()
-            except FileNotFoundError:
-                pass
+            with contextlib.suppress(FileNotFoundError):
+                data += Path(path + extra).read_bytes()
         return data
     return subprocess.run(["pg_dump", _pg_url(db_url)], capture_output=True, check=True, timeout=120).stdout
 
@@ -118,7 +117,7 @@ def _contains(blob: bytes, needle: bytes) -> bool:
 def test_erasure_shreds_the_guest_in_a_backup_and_leaves_nothing_in_the_live_store(db_url, tmp_path):
     root = hotel_checkout(tmp_path, db_url)
     store = _open(root, db_url)
-    gid, rid, cts, hashes, wrapped = _footprint(store, "PMS-2001")
+    gid, _, cts, hashes, wrapped = _footprint(store, "PMS-2001")
     store.close()
     backup_url, scratch = _backup(db_url, tmp_path)
     try:
@@ -210,8 +209,20 @@ def test_the_subject_access_export_holds_every_planted_value_and_nothing_of_othe
     text_ = out.read_text(encoding="utf-8")
     doc = json.loads(text_)
     planted = GUESTS["li"]
-    for value in ("Na", "Li", "李娜", "li.na.erase@example.com", "+8613900139000", "1990-07-02", "310101199007020025",
-                  "HIGH_FLOOR", "延迟退房", "CNF-77002", "688.00", "PMS-2002"):  # fmt: skip
+    for value in (
+        "Na",
+        "Li",
+        "李娜",
+        "li.na.erase@example.com",
+        "+8613900139000",
+        "1990-07-02",
+        "310101199007020025",
+        "HIGH_FLOOR",
+        "延迟退房",
+        "CNF-77002",
+        "688.00",
+        "PMS-2002",
+    ):
         assert value in text_, value
     assert planted[0] == doc["records"][0]["source_id"].removeprefix("rsv:")
     for other in ("zhang", "martin"):

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, select
 
 from crmbridge.store.crypto import Keyring
-from crmbridge.store.keystore import data_keys, metadata as ks_metadata
+from crmbridge.store.keystore import data_keys
+from crmbridge.store.keystore import metadata as ks_metadata
 
 from .hotel_cli import cli, hotel_checkout, keys_url
 

@@ -26,9 +26,15 @@ def api(hotel) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
             staff.add(conn, f"{name}-1", name, NOW)
             tokens[name] = staff.issue_token(conn, f"{name}-1", NOW)
     plans = [
-        {"reservation": "R-5001", "hotel": "SHA01", "arrival": "2026-12-01", "departure": "2026-12-03",
-         "guest_id": hotel.guests["zhang"], "alerts": [{"rule": "diet", "text": "素食"}]},
-    ]  # fmt: skip
+        {
+            "reservation": "R-5001",
+            "hotel": "SHA01",
+            "arrival": "2026-12-01",
+            "departure": "2026-12-03",
+            "guest_id": hotel.guests["zhang"],
+            "alerts": [{"rule": "diet", "text": "素食"}],
+        },
+    ]
     app = build_app(hotel.store, arrivals=lambda day: plans if day.isoformat() == "2026-12-01" else [])
     with StaffApiServer(app, port=0) as srv, httpx.Client(base_url=srv.url, timeout=10) as client:
         yield client, tokens

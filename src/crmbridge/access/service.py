@@ -574,8 +574,13 @@ def guest_feedback(
     for r in conn.execute(q):
         if (r.reservation_source, r.reservation_source_id) not in keys:
             continue
-        row = {"source": r.source, "id": r.source_id, "rating": r.rating, "category": r.category,
-               "received_at": as_utc(r.received_at).isoformat() if r.received_at else None}  # fmt: skip
+        row = {
+            "source": r.source,
+            "id": r.source_id,
+            "rating": r.rating,
+            "category": r.category,
+            "received_at": as_utc(r.received_at).isoformat() if r.received_at else None,
+        }
         if unmask and r.text_ct:
             row["text"] = keyring.decrypt(bytes(r.text_ct), table="feedback", column="text_ct", row_id=r.id)
         out.append(row)
@@ -618,9 +623,12 @@ def _raw_provenance(view: GuestView) -> dict[str, list[dict[str, Any]]]:
         for k, v in rec.values.items():
             if v not in (None, "", [], {}):
                 out.setdefault(k, []).append(
-                    {"value": v, "from": f"{rec.source}/{rec.source_id}",
-                     "observed_at": rec.observed_at.isoformat() if rec.observed_at else None}
-                )  # fmt: skip
+                    {
+                        "value": v,
+                        "from": f"{rec.source}/{rec.source_id}",
+                        "observed_at": rec.observed_at.isoformat() if rec.observed_at else None,
+                    }
+                )
     return out
 
 
@@ -634,9 +642,14 @@ def current_consents(
         part = guest_ids[k : k + 500]
         for r in conn.execute(select(consents).where(consents.c.guest_id.in_(part))):
             events.setdefault(r.guest_id, []).append(
-                {"purpose": r.purpose, "granted": bool(r.granted), "source": r.source,
-                 "wording_version": r.wording_version, "recorded_at": as_utc(r.recorded_at)}
-            )  # fmt: skip
+                {
+                    "purpose": r.purpose,
+                    "granted": bool(r.granted),
+                    "source": r.source,
+                    "wording_version": r.wording_version,
+                    "recorded_at": as_utc(r.recorded_at),
+                }
+            )
         q = select(
             profile_records.c.id,
             profile_records.c.guest_id,
@@ -654,9 +667,14 @@ def current_consents(
             for c in attrs.get("consents") or []:
                 at = datetime.fromisoformat(c["recorded_at"]) if c.get("recorded_at") else None
                 events.setdefault(r.guest_id, []).append(
-                    {"purpose": c["purpose"], "granted": bool(c["granted"]), "source": f"record:{r.source}",
-                     "wording_version": c.get("notice_version"), "recorded_at": as_utc(at)}
-                )  # fmt: skip
+                    {
+                        "purpose": c["purpose"],
+                        "granted": bool(c["granted"]),
+                        "source": f"record:{r.source}",
+                        "wording_version": c.get("notice_version"),
+                        "recorded_at": as_utc(at),
+                    }
+                )
     oldest = datetime.min.replace(tzinfo=UTC)
     out: dict[str, dict[str, Any]] = {}
     for gid, evs in events.items():

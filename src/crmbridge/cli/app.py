@@ -281,7 +281,8 @@ def serve(
     if receiver is None and not api:
         raise fail(
             f"no source in {config} receives pushes",
-            'add a push source (e.g. type = "ctrip" with a path), use `crmbridge run`, or serve the staff API (--api)',
+            'add a push source (e.g. type = "ctrip" with a path), use `crmbridge run`, '
+            "or serve the staff API (--api)",
         )
     staff_api = _staff_api(a, api_port) if api else None
     stop = threading.Event()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -139,7 +139,8 @@ def staff_add(
     except (UnknownRole, staff_mod.StaffError) as exc:
         raise fail(str(exc)) from None
     out.print(
-        f"added {name} ({role}: {ROLES[role].description}); give them a token with `crmbridge staff token {name}`"
+        f"added {name} ({role}: {ROLES[role].description}); "
+        f"give them a token with `crmbridge staff token {name}`"
     )
 
 
@@ -220,9 +221,17 @@ def audit_list(
     t = Table("#", "at", "staff", "role", "surface", "action", "guest", "fields", "unmasked", "reason")
     for r in rows:
         t.add_row(
-            str(r["id"]), r["at"][:19], r["staff"], r["role"], r["surface"], r["action"],
-            (r["guest_id"] or "")[:8], ",".join(r["fields"]), "yes" if r["unmasked"] else "", r["reason"] or "",
-        )  # fmt: skip
+            str(r["id"]),
+            r["at"][:19],
+            r["staff"],
+            r["role"],
+            r["surface"],
+            r["action"],
+            (r["guest_id"] or "")[:8],
+            ",".join(r["fields"]),
+            "yes" if r["unmasked"] else "",
+            r["reason"] or "",
+        )
     out.print(t)
 
 
@@ -237,7 +246,8 @@ def audit_verify(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False, a
         _dump({"ok": v.ok, "rows": v.rows, "problems": v.problems, "head": v.head})
     elif v.ok:
         out.print(
-            f"[green]audit intact[/]: {v.rows} rows; head {v.head or '-'} (keep it: a later run must extend it)"
+            f"[green]audit intact[/]: {v.rows} rows; "
+            f"head {v.head or '-'} (keep it: a later run must extend it)"
         )
     else:
         for p in v.problems:
@@ -340,36 +350,40 @@ def privacy_purge(
 def stale_guests(conn: Connection, cutoff: datetime) -> list[tuple[str, datetime | None]]:
     """Live guests whose newest stay (departure) and newest record (observed or ingested)
     are both before `cutoff`."""
+    seen = func.max(func.coalesce(profile_records.c.observed_at, profile_records.c.ingested_at))
     last_record = {
-        r.guest_id: as_utc(r.t)
-        for r in conn.execute(
-            select(
-                profile_records.c.guest_id,
-                func.max(func.coalesce(profile_records.c.observed_at, profile_records.c.ingested_at)).label(
-                    "t"
-                ),
-            ).group_by(profile_records.c.guest_id)
+        gid: _moment(t)
+        for gid, t in conn.execute(
+            select(profile_records.c.guest_id, seen.label("last_seen")).group_by(profile_records.c.guest_id)
         )
     }
     last_stay = {
-        r.guest_id: r.d
-        for r in conn.execute(
-            select(profile_records.c.guest_id, func.max(reservations.c.departure).label("d"))
+        gid: _moment(d)
+        for gid, d in conn.execute(
+            select(profile_records.c.guest_id, func.max(reservations.c.departure).label("last_departure"))
             .join(reservations, reservations.c.guest_record_id == profile_records.c.id)
             .group_by(profile_records.c.guest_id)
         )
     }
     out = []
-    for (gid,) in conn.execute(
-        select(guests_table.c.id).where(guests_table.c.merged_into.is_(None)).order_by(guests_table.c.id)
-    ):
-        times = [t for t in (last_record.get(gid),) if t]
-        if (d := last_stay.get(gid)) is not None:
-            times.append(datetime(d.year, d.month, d.day, tzinfo=UTC))
+    live = select(guests_table.c.id).where(guests_table.c.merged_into.is_(None)).order_by(guests_table.c.id)
+    for (gid,) in conn.execute(live):
+        times = [t for t in (last_record.get(gid), last_stay.get(gid)) if t is not None]
         last = max(times) if times else None
         if last is None or last < cutoff:
             out.append((gid, last))
     return out
+
+
+def _moment(v: Any) -> datetime | None:
+    # aggregates come back untyped on SQLite (text), typed on PostgreSQL
+    if v is None:
+        return None
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v) if len(v) > 10 else date.fromisoformat(v)
+    if not isinstance(v, datetime):
+        v = datetime(v.year, v.month, v.day, tzinfo=UTC)
+    return as_utc(v)
 
 
 @privacy_app.command("consent")
@@ -451,7 +465,8 @@ def keys_rotate(
     else:
         if os.environ.get("CRMBRIDGE_KEYS"):
             raise fail(
-                "the keys come from $CRMBRIDGE_KEYS: add a new key there (keep the old one), make it active, and run this again"
+                "the keys come from $CRMBRIDGE_KEYS: add a new key there (keep the old one), "
+                "make it active, and run this again"
             )
         if key_file is None:
             raise fail("no key file configured")

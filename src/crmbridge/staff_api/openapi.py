@@ -65,7 +65,8 @@ def document() -> dict[str, Any]:
             },
             "/api/v1/guests": {
                 "get": {
-                    "summary": "search guests by name (any script), phone, e-mail, reservation or confirmation number",
+                    "summary": "search guests by name (any script), phone, e-mail, reservation "
+                    "or confirmation number",
                     "parameters": [
                         {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}
                     ],

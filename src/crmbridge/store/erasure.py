@@ -38,9 +38,16 @@ from .schema import (
 )
 
 VACUUMED = (
-    "profile_records", "guest_index", "reservations", "inbox", "quarantine", "feedback",
-    "pos_checks", "identity_reviews", "guests",
-)  # fmt: skip
+    "profile_records",
+    "guest_index",
+    "reservations",
+    "inbox",
+    "quarantine",
+    "feedback",
+    "pos_checks",
+    "identity_reviews",
+    "guests",
+)
 CHUNK = 500
 MIN_NEEDLE = 5  # shorter ids or values would match unrelated payloads
 

@@ -95,6 +95,7 @@ class SqlKeyStore:
         self._cache: dict[str, AESGCM] = {}
         self._pending: list[dict[str, Any]] = []
         self._root: bytes | None = None
+        self._keks: dict[str, bytes] = {}
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -138,21 +139,27 @@ class SqlKeyStore:
                     "(its key check value differs): restore the right key file or $CRMBRIDGE_KEYS"
                 )
 
+    def _kek(self, kid: str) -> bytes:
+        kek = self._keks.get(kid)
+        if kek is None:
+            master = self.keyring.keys.get(kid)
+            if master is None:
+                raise KeyError_(f"data keys are wrapped by master key {kid!r}, which is not in the keyring")
+            kek = self._keks[kid] = key_encryption_key(master)
+        return kek
+
     def _wrap_row(self, dek_id: str, key: bytes) -> dict[str, Any]:
         kid = self.keyring.active
         return {
             "id": dek_id,
             "kek_id": kid,
-            "wrapped": aes_key_wrap(key_encryption_key(self.keyring.keys[kid]), key),
+            "wrapped": aes_key_wrap(self._kek(kid), key),
             "created_at": datetime.now(UTC),
         }
 
     def _unwrap(self, kek_id: str, wrapped: bytes) -> bytes:
-        master = self.keyring.keys.get(kek_id)
-        if master is None:
-            raise KeyError_(f"data keys are wrapped by master key {kek_id!r}, which is not in the keyring")
         try:
-            return aes_key_unwrap(key_encryption_key(master), wrapped)
+            return aes_key_unwrap(self._kek(kek_id), wrapped)
         except InvalidUnwrap:
             raise KeyError_(f"master key {kek_id!r} does not unwrap the data keys: wrong key") from None
 
