@@ -179,7 +179,8 @@ class SqlKeyStore:
         if not want:
             return
         if len(self._cache) + len(want) > CACHE_LIMIT:
-            self._cache.clear()
+            # keys created but not yet flushed exist nowhere else: they stay
+            self._cache = {r["id"]: self._cache[r["id"]] for r in self._pending}
         with self.engine.connect() as conn:
             gone: set[str] = set()
             for k in range(0, len(want), CHUNK):
