@@ -162,3 +162,37 @@ def test_purge_lists_stale_guests_first_and_erases_them_only_when_asked(root, db
         assert stale_guests(conn, datetime.now(UTC) - timedelta(days=3 * 365)) == []
         assert len(stale_guests(conn, datetime.now(UTC) + timedelta(days=5 * 365))) == 3
     store.close()
+
+
+def _audit_rows(root) -> int:
+    return len(json.loads(cli(root, "audit", "list", "--json", "--limit", "10000").stdout))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_cli_read_path_writes_an_audit_row(root):
+    gid = _gid(root)
+    cli(root, "staff", "add", "mk-3", "--role", "marketing")
+    cli(root, "staff", "add", "fo-3", "--role", "front_office")
+    cli(root, "privacy", "consent", gid, "--purpose", "marketing", "--wording", "n-1", "--as", "fo-3")
+    paths = {
+        "guests": ["guests", "--json"],
+        "guests show": ["guests", "show", gid, "--json"],
+        "guests show --unmask": ["guests", "show", gid, "--unmask", "--reason", "desk", "--as", "fo-3"],
+        "privacy export": [
+            "privacy",
+            "export",
+            gid,
+            "--out",
+            str(root / "x.json"),
+            "--reason",
+            "r-1",
+            "--as",
+            "dpo-1",
+        ],
+        "segments export": ["segments", "export", "all", "--purpose", "marketing", "--as", "mk-3"],
+    }
+    for name, args in paths.items():
+        before = _audit_rows(root)
+        cli(root, *args)
+        assert _audit_rows(root) > before, name
+    assert json.loads(cli(root, "audit", "verify", "--json").stdout)["ok"] is True
