@@ -62,3 +62,33 @@ def test_the_key_store_refuses_a_different_master_key_under_the_same_id(url):
     _ring(url)
     with pytest.raises(KeyError_, match="key check value"):
         SqlKeyStore.open(url, Keyring({"k1": os.urandom(32)}, "k1"))
+
+
+@pytest.fixture
+def pg_keys_url(pg_template):
+    from ..conftest import _drop_pg, _fresh_pg
+
+    name, url = _fresh_pg(pg_template)
+    yield url
+    _drop_pg(name)
+
+
+def test_a_key_store_on_postgresql_creates_destroys_suppresses_and_rewraps(pg_keys_url):
+    ring, ks = _ring(pg_keys_url)
+    ks.ensure(["rec-pg-1", "rec-pg-2"])
+    ks.flush()
+    blob = ring.encrypt("王芳", table="t", column="c", row_id="1", dek="rec-pg-1")
+    ks.suppress([b"\x01" * 16])
+    assert ks.suppressed([b"\x01" * 16, b"\x02" * 16]) == {b"\x01" * 16}
+    rotated = Keyring({**ring.keys, "k2": os.urandom(32)}, "k2")
+    ks2 = SqlKeyStore.open(pg_keys_url, rotated)
+    assert ks2.rewrap(batch=2) == (4, 0)
+    rotated.attach(ks2)
+    assert rotated.decrypt(blob, table="t", column="c", row_id="1") == "王芳"
+    assert ks2.destroy(["rec-pg-1"]) == 1
+    with pytest.raises(ShreddedError):
+        Keyring(dict(rotated.keys), "k2", data_keys=SqlKeyStore.open(pg_keys_url, rotated)).decrypt(
+            blob, table="t", column="c", row_id="1"
+        )
+    ks.close()
+    ks2.close()
