@@ -10,7 +10,9 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
+from typer.testing import CliRunner
 
+from crmbridge.cli.app import app
 from crmbridge.store.crypto import Keyring, ShreddedError
 from crmbridge.store.guest_store import GuestStore
 from crmbridge.store.keystore import data_keys
@@ -64,6 +66,14 @@ def _readable(store):
             except ShreddedError:
                 out[r.source_id] = False
     return out
+
+
+def _replay(root, db_url, backup_url):
+    live_cfg = root / "config" / "crmbridge.toml"
+    cfg = root / "config" / "restored.toml"
+    cfg.write_text(live_cfg.read_text().replace(f'url = "{db_url}"', f'url = "{backup_url}"'))
+    res = CliRunner().invoke(app, ["privacy", "replay", "--yes", "--as", "dpo-1", "--config", str(cfg)])
+    assert res.exit_code == 0 and "erased 1 guest(s) again" in res.output, res.output
 
 
 def _pg_url(url: str) -> str:
@@ -138,6 +148,11 @@ def test_erasure_shreds_the_guest_in_a_backup_and_leaves_nothing_in_the_live_sto
         # the backup, restored beside the current key store: the erased guest cannot be read
         backup = _open(root, backup_url)
         assert _readable(backup) == {"rsv:PMS-2001": False, "rsv:PMS-2002": True, "rsv:PMS-2003": True}
+        backup.close()
+        # ...and replaying the erasures there deletes what came back with it
+        _replay(root, db_url, backup_url)
+        backup = _open(root, backup_url)
+        assert _readable(backup) == {"rsv:PMS-2002": True, "rsv:PMS-2003": True}
         backup.close()
 
         # the live store holds none of the guest's ciphertexts or blind-index values

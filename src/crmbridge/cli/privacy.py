@@ -386,6 +386,30 @@ def _moment(v: Any) -> datetime | None:
     return as_utc(v)
 
 
+@privacy_app.command("replay")
+def privacy_replay(
+    config: ConfigOpt = DEFAULT_CONFIG, yes: YesOpt = False, as_json: JsonOpt = False, as_name: AsOpt = None
+) -> None:
+    """After restoring the data database from a backup: erase again every guest erased since
+    (their data keys are gone from the key store, their rows came back with the backup)."""
+    from ..store.erasure import shredded_guests
+
+    a = open_app(config)
+    svc = access(a, as_name)
+    run_access(lambda: svc.require("privacy.erase"), "run as a dpo staff member: --as NAME")
+    with a.store.engine.connect() as conn:
+        ids = shredded_guests(conn, a.store.keyring)
+    if not ids:
+        out.print("nothing to replay: no guest here was erased since")
+        return
+    confirm(f"{len(ids)} guest(s) in this database were erased after it was backed up: erase them again", yes)
+    done = [run_access(lambda g=g: svc.erase(g, "replay of an erasure after a restore")) for g in ids]
+    if as_json:
+        _dump(done)
+    else:
+        out.print(f"erased {len(done)} guest(s) again")
+
+
 @privacy_app.command("consent")
 def privacy_consent(
     guest: str,

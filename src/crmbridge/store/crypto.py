@@ -70,6 +70,7 @@ class DataKeys(Protocol):
     def destroy(self, dek_ids: Sequence[str]) -> int: ...
     def flush(self) -> None: ...
     def suppress(self, hashes: Iterable[bytes]) -> None: ...
+    def destroyed_among(self, dek_ids: Sequence[str]) -> set[str]: ...
     def suppressed(self, hashes: Sequence[bytes]) -> set[bytes]: ...
 
 
@@ -112,6 +113,9 @@ class MemoryDataKeys:
 
     def suppress(self, hashes: Iterable[bytes]) -> None:
         self._suppressed.update(hashes)
+
+    def destroyed_among(self, dek_ids: Sequence[str]) -> set[str]:
+        return self._destroyed.intersection(dek_ids)
 
     def suppressed(self, hashes: Sequence[bytes]) -> set[bytes]:
         return self._suppressed.intersection(hashes)

@@ -240,6 +240,26 @@ def erase(engine: Engine, keyring: Keyring, guest_id: str, now: datetime) -> dic
     return {"guest_id": guest_id, "guests": len(fp.guest_ids), "keys_destroyed": destroyed, "deleted": counts}
 
 
+def shredded_guests(conn: Connection, keyring: Keyring) -> list[str]:
+    """Live guests holding a record whose data key was destroyed: guests erased after this
+    database was backed up, to erase again after a restore (the tombstones are the key store's)."""
+    ids = [(r.id, r.guest_id) for r in conn.execute(select(profile_records.c.id, profile_records.c.guest_id))]
+    gone: set[str] = set()
+    for k in range(0, len(ids), CHUNK):
+        gone |= keyring.data_keys.destroyed_among([i for i, _ in ids[k : k + CHUNK]])
+    guests_hit = sorted({g for i, g in ids if i in gone})
+    live = []
+    for gid in guests_hit:
+        row = conn.execute(select(guests.c.id, guests.c.merged_into).where(guests.c.id == gid)).first()
+        while row is not None and row.merged_into is not None:
+            row = conn.execute(
+                select(guests.c.id, guests.c.merged_into).where(guests.c.id == row.merged_into)
+            ).first()
+        if row is not None and row.id not in live:
+            live.append(row.id)
+    return live
+
+
 def compact(engine: Engine) -> None:
     """Rewrite the database so deleted rows' bytes are gone from the file (SQLite: VACUUM and
     an emptied WAL; PostgreSQL: VACUUM, which pg_dump never needed but disk images do)."""

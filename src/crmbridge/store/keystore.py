@@ -244,6 +244,15 @@ class SqlKeyStore:
             else:
                 conn.execute(text("VACUUM data_keys, destroyed_keys"))
 
+    def destroyed_among(self, dek_ids: Sequence[str]) -> set[str]:
+        ids = list(dict.fromkeys(dek_ids))
+        out: set[str] = set()
+        with self.engine.connect() as conn:
+            for k in range(0, len(ids), CHUNK):
+                q = select(destroyed.c.id).where(destroyed.c.id.in_(ids[k : k + CHUNK]))
+                out |= {r.id for r in conn.execute(q)}
+        return out
+
     # -- suppression of erased source records --------------------------------------------
     def suppress(self, hashes: Iterable[bytes]) -> None:
         rows = [{"hash": h, "created_at": datetime.now(UTC)} for h in dict.fromkeys(hashes)]
