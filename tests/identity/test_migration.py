@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
-
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect
 
 from crmbridge.store.db import alembic_config, make_engine
 from crmbridge.store.schema import metadata
