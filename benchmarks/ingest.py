@@ -89,9 +89,12 @@ def real_rows(path: Path = REAL) -> Iterator[dict[str, str]]:
             yield row
 
 
-def child_batched(csv_path: str, db: str) -> dict:
+def child_batched(csv_path: str, db: str, key_store: bool = False) -> dict:
     keyring = Keyring.generate()
-    store = GuestStore.open(f"sqlite:///{db}", keyring)
+    # with a key store (as `crmbridge sync` runs): a random data key per record, wrapped and
+    # written to its own SQLite file per batch; without: keys derived in memory (the baseline)
+    ks = f"sqlite:///{db}.keys" if key_store else None
+    store = GuestStore.open(f"sqlite:///{db}", keyring, key_store_url=ks)
     hooks = load_plugins()
     ctx = SourceContext("bench", "file", FileConfig(path=csv_path, hotel_code="SHA01"))
     t = time.perf_counter()
@@ -219,7 +222,10 @@ def run_child(mode: str, csv_path: Path, workdir: Path, limit: int = 0) -> dict:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         mode, csv_path, db, limit = sys.argv[2:6]
-        r = child_batched(csv_path, db) if mode == "batched" else child_naive(csv_path, db, int(limit))
+        if mode == "naive":
+            r = child_naive(csv_path, db, int(limit))
+        else:
+            r = child_batched(csv_path, db, key_store=mode == "keystore")
         r["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(r))
         return
@@ -227,6 +233,9 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=200_000, help="invented reservations (ignored with --real)")
     ap.add_argument("--real", action="store_true", help="replay ../shared/data/hotel_bookings.csv.gz")
     ap.add_argument("--naive-n", type=int, default=3_000, help="records for the naive import")
+    ap.add_argument(
+        "--key-store", action="store_true", help="also import with a key store (per-record data keys)"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.real and not REAL.is_file():
@@ -243,6 +252,7 @@ def main() -> None:
         )
         print("importing batched (the file adapter)...", file=sys.stderr)
         batched = run_child("batched", csv_path, work)
+        keystore = run_child("keystore", csv_path, work) if args.key_store else None
         print(f"importing naive ({args.naive_n:,} records)...", file=sys.stderr)
         naive = run_child("naive", csv_path, work, min(args.naive_n, n))
     b_rate = batched["records"] / batched["seconds"]
@@ -253,11 +263,13 @@ def main() -> None:
         "naive": {**naive, "records_per_s": round(n_rate)},
         "ratio": round(b_rate / n_rate, 1),
     }
+    if keystore:
+        result["keystore"] = {**keystore, "records_per_s": round(keystore["records"] / keystore["seconds"])}
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(f"{'':10}{'records':>10}{'seconds':>10}{'records/s':>12}{'peak RSS MB':>13}")
-    for name in ("batched", "naive"):
+    for name in ("batched", "keystore", "naive") if keystore else ("batched", "naive"):
         r = result[name]
         print(
             f"{name:10}{r['records']:>10,}{r['seconds']:>10.1f}{r['records_per_s']:>12,}"

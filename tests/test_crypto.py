@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from crmbridge.store.crypto import DecryptionError, KeyError_, Keyring
+from crmbridge.store.crypto import DecryptionError, KeyError_, Keyring, ShreddedError
 
 
 @pytest.fixture
@@ -32,13 +32,21 @@ def test_ciphertext_moved_to_another_column_fails(keyring):
         keyring.decrypt(blob, table="t", column="email", row_id="1")
 
 
-def test_ciphertext_carries_key_id_and_old_keys_still_decrypt():
-    old = Keyring.generate("2025-01")
-    blob = old.encrypt("LI NA", table="t", column="c", row_id="1")
-    assert Keyring.key_id_of(blob) == "2025-01"
-    rotated = Keyring({**old.keys, "2026-11": os.urandom(32)}, "2026-11")
-    assert rotated.decrypt(blob, table="t", column="c", row_id="1") == "LI NA"
-    assert Keyring.key_id_of(rotated.encrypt("x", table="t", column="c", row_id="1")) == "2026-11"
+def test_ciphertext_names_its_data_key_and_the_same_master_key_reads_it():
+    ring = Keyring.generate("2025-01")
+    blob = ring.encrypt("LI NA", table="t", column="c", row_id="1", dek="rec-1")
+    assert Keyring.key_id_of(blob) == "rec-1"
+    again = Keyring(dict(ring.keys), "2025-01")
+    assert again.decrypt(blob, table="t", column="c", row_id="1") == "LI NA"
+    with pytest.raises(DecryptionError):
+        Keyring({"2025-01": os.urandom(32)}, "2025-01").decrypt(blob, table="t", column="c", row_id="1")
+
+
+def test_a_destroyed_data_key_makes_its_values_unreadable(keyring):
+    blob = keyring.encrypt("王芳", table="t", column="c", row_id="1", dek="rec-9")
+    keyring.data_keys.destroy(["rec-9"])
+    with pytest.raises(ShreddedError, match="erased"):
+        keyring.decrypt(blob, table="t", column="c", row_id="1")
 
 
 def test_blind_index_is_deterministic_and_keyed_per_index(keyring):

@@ -54,6 +54,9 @@ class StoreConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = "sqlite:///var/crmbridge.db"
     key_file: Path | None = Path("var/crmbridge.key")
+    # The key store (data keys wrapped by the master key): its own file or database, never
+    # the data database, so backups of the data cannot bring back an erased guest.
+    key_store: str = "sqlite:///var/crmbridge-keys.db"
     phone_region: str = "CN"
     match_on_documents: bool = False
 
@@ -103,6 +106,16 @@ class IdentityConfig(BaseModel):
         return self
 
 
+class PrivacyConfig(BaseModel):
+    """[privacy]: retention and the staff API."""
+
+    model_config = ConfigDict(extra="forbid")
+    # guests with no stay and no contact for this long are erased by `privacy purge`
+    retain_years: int = Field(default=3, ge=1, le=50)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8081, ge=0, le=65535)
+
+
 @dataclass
 class SourceConfig:
     name: str
@@ -131,6 +144,7 @@ class Config:
     segments: SegmentsConfig | None = None
     receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
 
 def resolve_secret(value: str, *, path: Path, where: str) -> str:
@@ -181,7 +195,16 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"is not valid TOML: {exc}") from None
-    unknown = set(data) - {"store", "sources", "timezone", "receiver", "alerts", "segments", "identity"}
+    unknown = set(data) - {
+        "store",
+        "sources",
+        "timezone",
+        "receiver",
+        "alerts",
+        "segments",
+        "identity",
+        "privacy",
+    }
     if unknown:
         raise ConfigError(path, "", f"unknown top-level tables: {', '.join(sorted(unknown))}")
     store_table = dict(data.get("store", {}))
@@ -194,6 +217,9 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     if store.key_file is not None and not store.key_file.is_absolute():
         store.key_file = project_root(path) / store.key_file
     store.url = _relative_sqlite(store.url, path)
+    if isinstance(store_table.get("key_store"), str):
+        store.key_store = resolve_secret(store_table["key_store"], path=path, where="store.key_store")
+    store.key_store = _relative_sqlite(store.key_store, path)
     try:
         receiver = ReceiverConfig.model_validate(data.get("receiver", {}))
     except ValidationError as exc:
@@ -202,7 +228,12 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         identity = IdentityConfig.model_validate(data.get("identity", {}))
     except ValidationError as exc:
         raise ConfigError(path, "identity", _pydantic_problem(exc)) from None
+    try:
+        privacy = PrivacyConfig.model_validate(data.get("privacy", {}))
+    except ValidationError as exc:
+        raise ConfigError(path, "privacy", _pydantic_problem(exc)) from None
     cfg = Config(
+        privacy=privacy,
         path=path,
         store=store,
         timezone=data.get("timezone", "Asia/Shanghai"),

@@ -52,9 +52,15 @@ def preview(
     days: DaysOpt = None,
     hotel: HotelOpt = None,
     as_json: JsonOpt = False,
+    as_name: Annotated[str | None, typer.Option("--as", help="act as this staff member")] = None,
 ) -> None:
     """Show, per arrival, exactly the alerts the front desk will see, and why. Pushes nothing."""
+    from .privacy import access, run_access
+
     results = _run(config, when, days, hotel, push=False)
+    # what the desk will see is personal data: checked against the role and audited
+    svc = access(open_app(config), as_name)
+    run_access(lambda: svc.arrivals([p.as_dict() for _, plans, _ in results for p in plans]))
     if as_json:
         payload = [p.as_dict() for _, plans, _ in results for p in plans]
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))

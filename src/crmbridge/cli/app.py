@@ -19,18 +19,15 @@ from sqlalchemy import select
 from ..config import DEFAULT_CONFIG, ConfigError, load_config
 from ..engine.sources import build_source
 from ..engine.sync import StreamResult, SyncEngine
-from ..insights.config import SegmentsConfig
-from ..insights.facts import load_facts
-from ..insights.prearrival import hotel_today
-from ..insights.segments import segment
 from ..plugins import load_plugins
 from ..store.crypto import Keyring
-from ..store.reader import load_guests, source_status
+from ..store.reader import source_status
 from ..store.schema import guests as guests_table
 from ..store.writer import Counts
-from .alerts import alerts_app, segments_command
+from .alerts import DateOpt, alerts_app, segments_command
 from .context import console, err, fail, is_tty, open_app
 from .new_adapter import new_adapter
+from .privacy import AsOpt, access, audit_app, keys_app, privacy_app, run_access, segments_export, staff_app
 
 app = typer.Typer(
     help="crmbridge: one encrypted guest store fed by your PMS, OTAs and POS.",
@@ -278,15 +275,21 @@ def serve(
     config: ConfigOpt = DEFAULT_CONFIG,
     host: Annotated[str | None, typer.Option(help="address to listen on ([receiver] host)")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on ([receiver] port)")] = None,
+    api: Annotated[
+        bool, typer.Option("--api", help="also serve the staff API ([privacy] api_host/api_port)")
+    ] = False,
+    api_port: Annotated[int | None, typer.Option(help="port of the staff API ([privacy] api_port)")] = None,
 ) -> None:
-    """Run only the receiver for push sources until SIGTERM/SIGINT."""
+    """Run the receiver for push sources (and, with --api, the staff API) until SIGTERM/SIGINT."""
     a = open_app(config)
     receiver = _receiver(a, host, port)
-    if receiver is None:
+    if receiver is None and not api:
         raise fail(
             f"no source in {config} receives pushes",
-            'add a push source (e.g. type = "ctrip" with a path), or use `crmbridge run`',
+            'add a push source (e.g. type = "ctrip" with a path), use `crmbridge run`, '
+            "or serve the staff API (--api)",
         )
+    staff_api = _staff_api(a, api_port) if api else None
     stop = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -295,24 +298,82 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    try:
-        receiver.start()
-    except OSError as exc:
-        raise fail(
-            f"cannot listen on {receiver.settings.host}:{receiver.settings.port}: {exc.strerror}",
-            "pick another --port, or stop what is using it",
-            code=1,
-        ) from None
-    paths = ", ".join(f"{r.path} ({r.ctx.name})" for r in receiver.routes)
-    out.print(f"receiving on {receiver.url}: {paths}; SIGTERM or Ctrl-C to stop")
+    servers = [s for s in (receiver, staff_api) if s is not None]
+    started = []
+    for srv in servers:
+        try:
+            srv.start()
+            started.append(srv)
+        except OSError as exc:
+            for s in started:
+                s.stop()
+            raise fail(
+                f"cannot listen on {srv.url}: {exc.strerror}",
+                "pick another port, or stop what is using it",
+                code=1,
+            ) from None
+    if receiver is not None:
+        paths = ", ".join(f"{r.path} ({r.ctx.name})" for r in receiver.routes)
+        out.print(f"receiving on {receiver.url}: {paths}; SIGTERM or Ctrl-C to stop")
+    if staff_api is not None:
+        out.print(f"staff API on {staff_api.url}/api/v1 (OpenAPI at /api/v1/openapi.json)")
     stop.wait()
-    receiver.stop()
+    for srv in started:
+        srv.stop()
     out.print("stopped cleanly")
+
+
+def _staff_api(a: Any, port: int | None) -> Any:
+    from ..insights.config import AlertsConfig, SegmentsConfig
+    from ..insights.prearrival import hotel_today, plan_arrivals, pms_sources
+    from ..staff_api import StaffApiServer, build_app
+    from .privacy import segment_of
+
+    seg_cfg = a.config.segments or SegmentsConfig()
+
+    def arrivals(day: Any) -> list[dict[str, Any]]:
+        plans = []
+        for src in pms_sources(a.config, a.hooks):
+            plans += plan_arrivals(
+                a.store, a.hooks, src, a.config.alerts or AlertsConfig(), seg_cfg, day, days=0
+            )
+        return [p.as_dict() for p in plans]
+
+    app_ = build_app(
+        a.store,
+        trust=_trust(a),
+        segment_of=segment_of(a),
+        arrivals=arrivals,
+        today=lambda: hotel_today(a.config),
+    )
+    p = a.config.privacy
+    return StaffApiServer(app_, p.api_host, p.api_port if port is None else port)
 
 
 app.add_typer(alerts_app, name="alerts")
 app.command("new-adapter")(new_adapter)
-app.command("segments")(segments_command)
+segments_app = typer.Typer(
+    help="Segments: the distribution (no arguments), or `export SEGMENT --purpose marketing`.",
+    invoke_without_command=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@segments_app.callback()
+def _segments(
+    ctx: typer.Context, config: ConfigOpt = DEFAULT_CONFIG, when: DateOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Segment and tag distribution over every guest in the store."""
+    if not ctx.invoked_subcommand:
+        segments_command(config, when, as_json)
+
+
+segments_app.command("export")(segments_export)
+app.add_typer(segments_app, name="segments")
+app.add_typer(staff_app, name="staff")
+app.add_typer(audit_app, name="audit")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(keys_app, name="keys")
 
 guests_app = typer.Typer(
     help="Guest profiles (PII masked).", invoke_without_command=True, pretty_exceptions_show_locals=False
@@ -326,13 +387,14 @@ def guests(
     config: ConfigOpt = DEFAULT_CONFIG,
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option(help="at most this many")] = 50,
+    as_name: AsOpt = None,
 ) -> None:
     """List guest profiles with the (source, source id) of every linked record."""
     if ctx.invoked_subcommand:
         return
     a = open_app(config)
-    with a.store.engine.connect() as conn:
-        views = [v.masked() for v in load_guests(conn, a.store.keyring, limit=limit, trust=_trust(a))]
+    svc = access(a, as_name)
+    views = run_access(lambda: svc.listing(limit))
     if as_json:
         _dump(views)
         return
@@ -340,11 +402,11 @@ def guests(
     for v in views:
         t.add_row(
             v["guest_id"][:8],
-            v["name"],
-            ", ".join(v["phones"]),
-            ", ".join(v["emails"]),
+            v.get("name", ""),
+            ", ".join(v.get("phones", [])),
+            ", ".join(v.get("emails", [])),
             ", ".join(f"{r['source']}/{r['source_id']}" for r in v["records"]),
-            str(v["reservations"]),
+            str(v.get("reservations", "")),
         )
     out.print(t)
 
@@ -365,30 +427,29 @@ def _one_guest(conn: Any, guest_id: str) -> str:
 
 
 @guests_app.command("show")
-def guests_show(guest_id: str, config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
-    """One guest profile, masked, with the provenance of every value and its merge history."""
-    from ..identity.merging import history
-
+def guests_show(
+    guest_id: str,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    as_json: JsonOpt = False,
+    unmask: Annotated[bool, typer.Option("--unmask", help="show values in full (needs --reason)")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="why you look (kept in the audit)")] = None,
+    as_name: AsOpt = None,
+) -> None:
+    """One guest profile as your role may see it, with the provenance of every value and its
+    merge history; masked unless --unmask with a --reason. Every call is audited."""
     a = open_app(config)
+    svc = access(a, as_name)
     with a.store.engine.connect() as conn:
         gid = _one_guest(conn, guest_id)
-        views = load_guests(conn, a.store.keyring, guest_ids=[gid], trust=_trust(a))
         merged_into = conn.execute(
             select(guests_table.c.merged_into).where(guests_table.c.id == gid)
         ).scalar_one_or_none()
-        hist = history(conn, gid)
-        facts = load_facts(conn, a.store.keyring, [gid])[gid]
-    if not views:
+    if merged_into:
         raise fail(
             f"guest {gid} was merged into {merged_into}",
             f"see `crmbridge guests show {merged_into}`, or undo it with `crmbridge guests unmerge {gid}`",
         )
-    seg = segment(facts, hotel_today(a.config), a.config.segments or SegmentsConfig())
-    view = views[0].masked() | {
-        "segment": seg.as_dict(),
-        "provenance": views[0].provenance(),
-        "history": hist,
-    }
+    view = run_access(lambda: svc.profile(gid, unmask=unmask, reason=reason))
     if as_json:
         _dump(view)
     else:
@@ -403,37 +464,18 @@ def guests_review(
     config: ConfigOpt = DEFAULT_CONFIG,
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option(help="at most this many")] = 50,
+    as_name: AsOpt = None,
 ) -> None:
     """List the pairs waiting for a person, or resolve one: `guests review 3 --merge|--apart`."""
-    from ..identity.merging import IdentityError, open_reviews, resolve_review
+    from ..identity.merging import IdentityError, resolve_review
     from ..store.writer import utcnow
 
     a = open_app(config)
+    svc = access(a, as_name)
     if item is None:
         if merge or apart:
             raise fail("--merge/--apart need a review item number", "list them: `crmbridge guests review`")
-        with a.store.engine.connect() as conn:
-            items = open_reviews(conn, limit)
-            views = {
-                v.guest_id: v.masked()
-                for v in load_guests(
-                    conn,
-                    a.store.keyring,
-                    guest_ids=sorted({g for i in items for g in (i.record_guest, i.guest_id)}),
-                    trust=_trust(a),
-                )
-            }
-        rows = [
-            {
-                "item": i.id,
-                "score": round(i.score, 2),
-                "record": i.evidence.get("record"),
-                "record_guest": views.get(i.record_guest, {"guest_id": i.record_guest}),
-                "candidate_guest": views.get(i.guest_id, {"guest_id": i.guest_id}),
-                "agreements": i.evidence.get("agreements", {}),
-            }
-            for i in items
-        ]
+        rows = run_access(lambda: svc.review_queue(limit))
         if as_json:
             _dump(rows)
             return
@@ -455,6 +497,7 @@ def guests_review(
         return
     if merge == apart:
         raise fail("say --merge or --apart (exactly one)")
+    run_access(lambda: svc.require("reviews.resolve"))
     try:
         with a.store.engine.begin() as conn:
             result = resolve_review(conn, item, merge, utcnow())

@@ -60,7 +60,10 @@ def open_app(config_path: Path) -> App:
             keyring,
             policy_from_config(cfg.identity, cfg.store.match_on_documents),
             cfg.store.phone_region,
+            key_store_url=cfg.store.key_store,
         )
+    except KeyError_ as exc:
+        raise fail(str(exc), "start again with the right key; nothing was written") from None
     except Exception as exc:  # connection refused, bad URL, permissions
         raise fail(
             f"cannot open the store at {_redact_url(cfg.store.url)}: {type(exc).__name__}: "

@@ -207,6 +207,8 @@ sync_runs = Table(
     Column("unchanged", Integer, nullable=False, default=0),
     Column("quarantined", Integer, nullable=False, default=0),
     Column("error", Text),
+    # records dropped because their guest was erased (the suppression list in the key store)
+    Column("suppressed", Integer, nullable=False, default=0, server_default="0"),
 )
 
 quarantine = Table(
@@ -391,4 +393,82 @@ pos_links = Table(
     Column("stay_id", ID),
     Column("check_hash", HASH, nullable=False),
     Column("updated_at", TS, nullable=False),
+)
+
+# -- privacy and access (issue 12) -------------------------------------------------------------
+
+# Facts about the store itself; "kcv:<key id>" rows hold the key check value of each master
+# key the store was written with, so a wrong key is refused before anything is written.
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+# Hotel staff who may use the staff API and the CLI. A revoked member keeps their row (the
+# audit names them) but no token of theirs authenticates again.
+staff = Table(
+    "staff",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS, nullable=True),
+)
+
+# Bearer tokens: only a SHA-256 of each is stored (tokens are 256-bit random, so a plain hash
+# cannot be brute-forced); the token itself is shown once, by `crmbridge staff token`.
+staff_tokens = Table(
+    "staff_tokens",
+    metadata,
+    Column("token_hash", HASH, primary_key=True),
+    Column("staff_name", String(64), ForeignKey("staff.name"), nullable=False, index=True),
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS, nullable=True),
+)
+
+# Who read which guest's personal data, when, which fields and why. Append-only: each row's
+# `row_hash` is a keyed hash over its content and the previous row's hash, so an edited or
+# deleted row breaks the chain (`crmbridge audit verify`). The reason is staff's free text,
+# which may quote a guest: it is stored encrypted. Nothing else here is personal data.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("at", TS, nullable=False),
+    Column("staff_name", String(64), nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+    Column("surface", String(16), nullable=False),  # cli, api, export
+    Column("action", String(32), nullable=False),
+    Column("guest_id", ID, nullable=True, index=True),
+    Column("fields", JSON, nullable=False),
+    Column("unmasked", Integer, nullable=False, default=0),
+    Column("reason_ct", LargeBinary, nullable=True),
+    Column("prev_hash", HASH, nullable=False),
+    Column("row_hash", HASH, nullable=False),
+)
+
+# Consent per purpose given through crmbridge (CLI or API); consents that arrive with source
+# records stay in those records' attributes. The newest statement per purpose wins.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("guest_id", ID, ForeignKey("guests.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("purpose", String(32), nullable=False),  # marketing, profiling, cross_border
+    Column("granted", Integer, nullable=False),
+    Column("source", String(64), nullable=False),  # e.g. cli:front-desk, api:alice
+    Column("wording_version", String(64), nullable=False),
+    Column("recorded_at", TS, nullable=False),
+)
+
+# Guests erased: ids and counts only, so the DPO can show a deletion happened.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("guest_id", ID, primary_key=True),
+    Column("erased_at", TS, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("keys_destroyed", Integer, nullable=False),
 )

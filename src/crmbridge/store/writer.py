@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 from ..identity.blocking import blocking_keys
 from ..identity.keys import IdentityPolicy
 from ..identity.merging import apply_merge, merge_audit_row
+from ..identity.names import name_keys
 from ..identity.resolver import Candidate, Resolver
 from ..models import Feedback, FolioLine, GuestProfile, PosCheck, Reservation, SourceRecord, Stay
 from .crypto import Keyring
@@ -37,6 +38,7 @@ from .schema import (
     sync_state,
 )
 
+SEARCH_NAME = "search_name"
 CHUNK = 500  # bound on IN (...) lists, well under every backend's parameter limit
 
 
@@ -61,6 +63,7 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    suppressed: int = 0  # dropped: their guest was erased
 
     def add(self, other: Counts) -> None:
         for k in self.__dataclass_fields__:
@@ -122,10 +125,24 @@ class BatchWriter:
         body = rec.model_dump_json(exclude=exclude | {"updated_at"})
         return self.keys.blind_index(body, table="content", index=table)
 
-    def _enc(self, table: str, column: str, row_id: str, value: str | None) -> bytes | None:
+    def _enc(
+        self, table: str, column: str, row_id: str, value: str | None, dek: str | None = None
+    ) -> bytes | None:
         if value is None or value == "":
             return None
-        return self.keys.encrypt(value, table=table, column=column, row_id=row_id)
+        return self.keys.encrypt(value, table=table, column=column, row_id=row_id, dek=dek)
+
+    def _drop_suppressed(self, recs: list[R], key: Any) -> tuple[list[R], int]:
+        """Records of erased guests are not stored again: drop those whose key (a function of
+        the record giving (source, source_id) pairs) is on the suppression list."""
+        if not recs:
+            return recs, 0
+        named = [(r, [self.keys.suppression_hash(s, i) for s, i in key(r)]) for r in recs]
+        hit = self.keys.data_keys.suppressed([h for _, hs in named for h in hs])
+        if not hit:
+            return recs, 0
+        kept = [r for r, hs in named if not hit.intersection(hs)]
+        return kept, len(recs) - len(kept)
 
     def _plan(self, table: Table, recs: list[SourceRecord], exclude: set[str]) -> _Plan:
         plan = _Plan()
@@ -189,28 +206,31 @@ class BatchWriter:
             "observed_at": p.updated_at,
             "content_hash": h,
             "ingested_at": self.now,
-            "given_name_ct": self._enc(t, "given_name_ct", rid, p.given_name),
-            "surname_ct": self._enc(t, "surname_ct", rid, p.surname),
-            "local_name_ct": self._enc(t, "local_name_ct", rid, p.local_name),
+            "given_name_ct": self._enc(t, "given_name_ct", rid, p.given_name, rid),
+            "surname_ct": self._enc(t, "surname_ct", rid, p.surname, rid),
+            "local_name_ct": self._enc(t, "local_name_ct", rid, p.local_name, rid),
             "birth_date_ct": self._enc(
-                t, "birth_date_ct", rid, p.birth_date.isoformat() if p.birth_date else None
+                t, "birth_date_ct", rid, p.birth_date.isoformat() if p.birth_date else None, rid
             ),
-            "emails_ct": self._enc(t, "emails_ct", rid, js(p.emails)),
-            "phones_ct": self._enc(t, "phones_ct", rid, js(p.phones)),
-            "addresses_ct": self._enc(t, "addresses_ct", rid, js(p.addresses)),
-            "documents_ct": self._enc(t, "documents_ct", rid, js(p.documents)),
+            "emails_ct": self._enc(t, "emails_ct", rid, js(p.emails), rid),
+            "phones_ct": self._enc(t, "phones_ct", rid, js(p.phones), rid),
+            "addresses_ct": self._enc(t, "addresses_ct", rid, js(p.addresses), rid),
+            "documents_ct": self._enc(t, "documents_ct", rid, js(p.documents), rid),
             "notes_ct": self._enc(
-                t, "notes_ct", rid, json.dumps(p.notes, ensure_ascii=False) if p.notes else None
+                t, "notes_ct", rid, json.dumps(p.notes, ensure_ascii=False) if p.notes else None, rid
             ),
-            "attributes_ct": self._enc(t, "attributes_ct", rid, _json(attrs)),
-            "match_ct": self._enc(t, "match_ct", rid, match),
+            "attributes_ct": self._enc(t, "attributes_ct", rid, _json(attrs), rid),
+            "match_ct": self._enc(t, "match_ct", rid, match, rid),
         }
 
     def upsert_profiles(self, profiles: Sequence[GuestProfile]) -> ProfileResult:
         """Upsert profile records and attach each new or changed one to a guest."""
         out = ProfileResult()
         by_source: dict[str, list[GuestProfile]] = {}
-        for p in _dedupe_newest(profiles):
+        fresh_profiles, out.counts.suppressed = self._drop_suppressed(
+            _dedupe_newest(profiles), lambda p: [(p.source, p.source_id)]
+        )
+        for p in fresh_profiles:
             by_source.setdefault(p.source, []).append(p)
         plans: list[_Plan] = []
         candidates: list[Candidate] = []
@@ -234,6 +254,8 @@ class BatchWriter:
             out.counts.unchanged += len(plan.unchanged)
         if not candidates:
             return out
+        # Each record's values are encrypted under its own data key, created with the record.
+        self.keys.data_keys.ensure([i for plan in plans for i, _, _ in plan.inserts])
 
         resolution = self.resolver.resolve(self.conn, candidates, self.now)
         # Every new record gets a guest of its own first, even one merged at once, so that
@@ -276,6 +298,17 @@ class BatchWriter:
         index_rows = [
             {"kind": kind, "hash": h, "record_id": c.record_id} for c in candidates for kind, h in c.keys
         ]
+        # Staff search a guest by name alone, which matching never blocks on (too common):
+        # its own kind, so the resolver never sees it.
+        index_rows += [
+            {
+                "kind": SEARCH_NAME,
+                "hash": self.keys.blind_index(n, table="guest_index", index=SEARCH_NAME),
+                "record_id": c.record_id,
+            }
+            for c in candidates
+            for n in sorted(name_keys(tuple(c.features.readings)))
+        ]
         if index_rows:
             self.conn.execute(insert(guest_index), index_rows)
         if resolution.reviews:
@@ -293,6 +326,7 @@ class BatchWriter:
                     for rv in resolution.reviews
                 ],
             )
+        self.keys.data_keys.flush()  # keys durable before the data that needs them commits
         return out
 
     def _current_guests(self, record_ids: list[str]) -> dict[str, str]:
@@ -308,14 +342,18 @@ class BatchWriter:
 
     # -- reservations -------------------------------------------------------------------
     def upsert_reservations(self, batch: Sequence[Reservation]) -> Counts:
-        recs = _dedupe_newest(batch)
         counts = Counts()
+        recs, counts.suppressed = self._drop_suppressed(
+            _dedupe_newest(batch),
+            lambda r: [(r.source, r.source_id)] + ([(r.guest.source, r.guest.source_id)] if r.guest else []),
+        )
         if not recs:
             return counts
         profiles = self.upsert_profiles([r.guest for r in recs if r.guest])
         profile_ids = profiles.ids
         plan = self._plan(reservations, recs, {"guest"})
         t = "reservations"
+        # Special requests are the guest's: under the guest record's data key, erased with it.
 
         def row(i: str, r: Reservation, h: bytes) -> dict[str, Any]:
             g = r.guest
@@ -339,6 +377,7 @@ class BatchWriter:
                     "special_requests_ct",
                     i,
                     json.dumps(r.special_requests, ensure_ascii=False) if r.special_requests else None,
+                    profile_ids.get((g.source, g.source_id)) if g else None,
                 ),
                 "guest_record_id": profile_ids.get((g.source, g.source_id)) if g else None,
                 "source_created_at": r.created_at,
@@ -348,6 +387,7 @@ class BatchWriter:
             }
 
         self._apply(reservations, plan, row)
+        self.keys.data_keys.flush()
         counts.inserted = len(plan.inserts)
         counts.updated = len(plan.updates)
         # A reservation whose own fields are unchanged but whose guest changed is "updated".
@@ -363,7 +403,9 @@ class BatchWriter:
 
     # -- stays and folios ---------------------------------------------------------------
     def upsert_stays(self, batch: Sequence[Stay]) -> Counts:
-        recs = _dedupe_newest(batch)
+        recs, dropped = self._drop_suppressed(
+            _dedupe_newest(batch), lambda s: [(s.source, s.reservation_source_id)]
+        )
         plan = self._plan(stays, recs, set())
 
         def row(i: str, s: Stay, h: bytes) -> dict[str, Any]:
@@ -381,10 +423,12 @@ class BatchWriter:
             }
 
         self._apply(stays, plan, row)
-        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
+        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged), suppressed=dropped)
 
     def upsert_folios(self, batch: Sequence[FolioLine]) -> Counts:
-        recs = _dedupe_newest(batch)
+        recs, dropped = self._drop_suppressed(
+            _dedupe_newest(batch), lambda f: [(f.source, f.reservation_source_id)]
+        )
         plan = self._plan(folio_lines, recs, set())
 
         def row(i: str, f: FolioLine, h: bytes) -> dict[str, Any]:
@@ -405,10 +449,17 @@ class BatchWriter:
             }
 
         self._apply(folio_lines, plan, row)
-        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
+        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged), suppressed=dropped)
 
     def upsert_feedback(self, batch: Sequence[Feedback]) -> Counts:
-        recs = _dedupe_newest(batch)
+        recs, dropped = self._drop_suppressed(
+            _dedupe_newest(batch),
+            lambda f: (
+                [(f.reservation_source or f.source, f.reservation_source_id)]
+                if f.reservation_source_id
+                else []
+            ),
+        )
         plan = self._plan(feedback, recs, set())
         # Feedback named by its stay: find each stay's reservation in one query per chunk.
         by_stay: dict[tuple[str, str], str] = {}
@@ -439,7 +490,7 @@ class BatchWriter:
             }
 
         self._apply(feedback, plan, row)
-        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged))
+        return Counts(0, len(plan.inserts), len(plan.updates), len(plan.unchanged), suppressed=dropped)
 
     # -- POS checks ---------------------------------------------------------------------
     def upsert_pos_checks(self, batch: Sequence[PosCheck]) -> Counts:

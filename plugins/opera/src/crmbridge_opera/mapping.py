@@ -179,7 +179,28 @@ def map_profile(profile: dict[str, Any], *, source: str, profile_id: str) -> dic
     ]
     if det.get("profileType") and det["profileType"] != "Guest":
         out["tags"] = [f"opera:{det['profileType'].lower()}"]
+    out["consents"] = _consents(det.get("privacyInfo") or {}, det.get("lastModifyDateTime"))
     return {k: v for k, v in out.items() if v not in (None, [])}
+
+
+# OPERA privacy options that are a marketing statement: e-mail, SMS and mailing-list opt-ins.
+_MARKETING_OPT_INS = ("optInEmail", "optInSms", "optInMailingList")
+
+
+def _consents(privacy: dict[str, Any], at: str | None) -> list[dict[str, Any]]:
+    """OPERA's privacy options as a marketing consent: granted if the guest opted in to any
+    channel, withdrawn if every option given is false; nothing when OPERA says nothing."""
+    given = [privacy[k] for k in _MARKETING_OPT_INS if isinstance(privacy.get(k), bool)]
+    if not given:
+        return []
+    return [
+        {
+            "purpose": "marketing",
+            "granted": any(given),
+            "recorded_at": at,
+            "notice_version": "opera:privacyInfo",
+        }
+    ]
 
 
 def map_stay(info: dict[str, Any], *, source: str, hotel: str) -> dict[str, Any] | None:
