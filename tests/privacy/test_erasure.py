@@ -17,8 +17,8 @@ from crmbridge.store.crypto import Keyring, ShreddedError
 from crmbridge.store.guest_store import GuestStore
 from crmbridge.store.keystore import data_keys
 from crmbridge.store.schema import PROFILE_PII_COLUMNS, guest_index, profile_records, reservations
+from crmbridge.testing.pytest_plugin import pg_admin_url
 
-from ..conftest import PG_ADMIN_URL
 from .hotel_cli import GUESTS, cli, hotel_checkout, keys_url
 
 
@@ -91,10 +91,10 @@ def _backup(db_url, tmp_path):
         shutil.copyfile(path, tmp_path / "backup.db")
         return f"sqlite:///{tmp_path / 'backup.db'}", None
     name = f"crmbridge_backup_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = pg_admin_url().rsplit("/", 1)[0] + f"/{name}"
     dump = subprocess.run(
         ["pg_dump", "--no-owner", _pg_url(db_url)], capture_output=True, check=True, timeout=120
     )

@@ -66,11 +66,11 @@ def test_the_key_store_refuses_a_different_master_key_under_the_same_id(url):
 
 @pytest.fixture
 def pg_keys_url(pg_template):
-    from ..conftest import _drop_pg, _fresh_pg
+    from crmbridge.testing.pytest_plugin import drop_pg_database, fresh_pg_database
 
-    name, url = _fresh_pg(pg_template)
+    name, url = fresh_pg_database(pg_template)
     yield url
-    _drop_pg(name)
+    drop_pg_database(name)
 
 
 def test_a_key_store_on_postgresql_creates_destroys_suppresses_and_rewraps(pg_keys_url):

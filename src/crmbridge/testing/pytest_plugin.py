@@ -50,6 +50,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_url" in metafunc.fixturenames:
+        # A test that names its own backends (`@pytest.mark.parametrize("db_url", ["sqlite"],
+        # indirect=True)`) keeps them.
+        for mark in metafunc.definition.iter_markers("parametrize"):
+            names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
+            if "db_url" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+                return
         backends = str(metafunc.config.getini(BACKENDS_INI)).replace(",", " ").split()
         unknown = sorted(set(backends) - {"sqlite", "postgresql"})
         if unknown:
@@ -89,7 +95,7 @@ def pg_template() -> Iterator[str]:
     admin.dispose()
 
 
-def _fresh_pg(template: str) -> tuple[str, str]:
+def fresh_pg_database(template: str) -> tuple[str, str]:
     run = template.rsplit("_", 1)[1]
     name = f"crmbridge_t_{run}_{next(_counter)}"
     with _admin().connect() as c:
@@ -97,7 +103,7 @@ def _fresh_pg(template: str) -> tuple[str, str]:
     return name, pg_admin_url().rsplit("/", 1)[0] + f"/{name}"
 
 
-def _drop_pg(name: str) -> None:
+def drop_pg_database(name: str) -> None:
     with _admin().connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -113,9 +119,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
         eng.dispose()
         yield url
         return
-    name, url = _fresh_pg(request.getfixturevalue("pg_template"))
+    name, url = fresh_pg_database(request.getfixturevalue("pg_template"))
     yield url
-    _drop_pg(name)
+    drop_pg_database(name)
 
 
 @pytest.fixture
