@@ -30,6 +30,7 @@ from ..store.schema import guests as guests_table
 from ..store.writer import Counts
 from .alerts import alerts_app, segments_command
 from .context import err, fail, is_tty, open_app
+from .db import db_app
 from .logs import configure_logging
 from .preflight import preflight
 
@@ -341,6 +342,7 @@ def serve(
 
 
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(db_app, name="db")
 app.command("segments")(segments_command)
 
 guests_app = typer.Typer(
