@@ -20,7 +20,7 @@ def preflight(app: Any) -> None:
     alerts = cfg.alerts or AlertsConfig()
     try:
         enabled_rules(hooks, alerts)
-        targets = pms_sources(cfg, hooks)
+        pms_sources(cfg, hooks)  # push_to names only configured sources
     except RuleConfigError as exc:
         raise ConfigError(cfg.path, "", str(exc)) from None
     types = hooks.adapter_types()
@@ -30,12 +30,6 @@ def preflight(app: Any) -> None:
             raise ConfigError(
                 cfg.path, "alerts.push_to", f"source {name} ({stype}) cannot take alerts; name a PMS source"
             )
-    if alerts.schedule is not None and not targets:
-        raise ConfigError(
-            cfg.path,
-            "alerts.schedule",
-            "alerts are scheduled but no source can take them; add a PMS source or remove the schedule",
-        )
     for src in cfg.sources.values():
         if src.schedule is not None:
             build_source(cfg, src, hooks, app.store)  # unknown type, bad options: ConfigError
