@@ -40,12 +40,29 @@ def _push_alerts(app: Any) -> None:
         log.exception("pre-arrival alert job failed")
 
 
+def _realtime(app: Any) -> Any:
+    """Real-time alerts when [alerts] realtime is on and some source takes alerts."""
+    from ..insights.realtime import RealtimeAlerts
+
+    try:
+        rt = RealtimeAlerts(app.config, app.hooks, app.store)
+    except Exception as exc:  # preflight checked the config; a PMS that cannot be built is logged
+        log.error("real-time alerts are off: %s", type(exc).__name__)
+        return None
+    return rt if rt.enabled else None
+
+
 def run_scheduler(
     app: Any, out: Console, stop: threading.Event | None = None, receiver: Receiver | None = None
 ) -> None:
     """With a `receiver`, push sources are served (and processed) alongside the schedules."""
     stop = stop or threading.Event()
     engine = SyncEngine(app.store, app.hooks, should_stop=stop.is_set)
+    realtime = _realtime(app)
+    if realtime is not None:
+        engine.on_reservations = realtime.notify
+        if receiver is not None:
+            receiver.processor.listen(realtime.notify)
     sched = BackgroundScheduler(timezone=app.config.timezone)
     pushed = {r.ctx.name for r in receiver.routes} if receiver else set()
     jobs = 0
@@ -112,10 +129,15 @@ def run_scheduler(
         if paths:
             out.print(f"receiving on {receiver.url}: {paths}")
         out.print(f"health at {receiver.url}/healthz, metrics at {receiver.url}/metrics")
+    if realtime is not None:
+        realtime.start()
+        out.print("real-time alerts on: arrivals within the lookahead are pushed as they land")
     sched.start()
     out.print(f"running {jobs} scheduled source(s); SIGTERM or Ctrl-C to stop")
     stop.wait()
     sched.shutdown(wait=True)  # waits for the running batch to commit
     if receiver is not None:
         receiver.stop()
+    if realtime is not None:
+        realtime.stop()
     out.print("stopped cleanly")
