@@ -95,3 +95,29 @@ def test_an_arrival_beyond_the_lookahead_waits_for_its_scheduled_run(hotel):
     sync()
     wait_for(rt.idle, what="the trigger idle")
     assert pms.calls == calls and not [k for k in pms.screen if k[0] == "R-LATER"]
+
+
+def test_a_ctrip_push_for_a_known_guest_puts_her_pms_arrivals_alerts_in_within_seconds(store, tmp_path):
+    from datetime import date
+
+    from crmbridge.config import ReceiverConfig
+    from crmbridge.receiver import PushRoute, Receiver
+
+    from .ctrip.messages import CONFIG, ctrip_source, messages, order
+
+    pms, cfg, hooks = setup_store(store, tmp_path)  # nothing pushed yet: the schedule is at 14:00
+    rt = RealtimeAlerts(cfg, hooks, store, debounce_s=0.05, today=lambda: TODAY).start()
+    route = PushRoute(CONFIG.path, ctrip_source(store), hooks.adapter_type("ctrip"))
+    try:
+        with Receiver(store, hooks, [route], ReceiverConfig(port=0, retry_seconds=0.2)) as r:
+            r.processor.listen(rt.notify)
+            from crmbridge_ctrip.simulator import CtripClient
+
+            with CtripClient(r.url + CONFIG.path) as client:  # 王芳 books her stay on Ctrip
+                assert client.send(
+                    messages().order(order("CT2026112501", arrival=date(2026, 11, 25)))
+                ).success
+            wait_for(lambda: ("R-NEXT", "room_preferences") in pms.screen, timeout=15, what="her alerts")
+    finally:
+        rt.stop()
+    assert not [k for k in pms.screen if k[0] == "R-OTHER"]  # another guest's wait for the schedule
