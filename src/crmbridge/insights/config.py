@@ -26,4 +26,5 @@ class AlertsConfig(BaseModel):
     # (any source: a push, a business event, a sync), not only at the scheduled runs.
     realtime: bool = True
     realtime_debounce_s: float = Field(default=0.2, ge=0, le=60)
+    realtime_workers: int = Field(default=4, ge=1, le=32)  # parallel pushes in a burst
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per rule: enabled, thresholds

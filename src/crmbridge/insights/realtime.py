@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from ..monitor.metrics import ALERT_LAG, count_pushes
 from ..store.schema import profile_records, reservations
 from .config import AlertsConfig, SegmentsConfig
 from .facts import LIVE
-from .prearrival import hotel_today, plan_arrivals, pms_sources, push_plans
+from .prearrival import PushSummary, hotel_today, plan_arrivals, pms_sources, push_plans
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -130,7 +131,7 @@ class RealtimeAlerts:
             mine = [p for p in plans if p.guest_id in guests or (name, p.arrival.source_id) in keys]
             if not mine:
                 continue
-            summary = push_plans(self.store, self.hooks, ctx, mine)
+            summary = self._push(ctx, mine)
             count_pushes(summary)
             done = time.monotonic()
             for first_seen in batch.values():
@@ -143,6 +144,23 @@ class RealtimeAlerts:
                 {k: v for k, v in summary.as_dict().items() if k != "details"},
             )
         self.passes += 1
+
+    def _push(self, ctx: Any, plans: list[Any]) -> PushSummary:
+        """Push in a few parallel slices: each arrival's alerts are their own ledger slots, and a
+        PMS answers one request at a time per alert, so a burst would otherwise queue behind
+        one connection."""
+        n = min(self.alerts.realtime_workers, max(1, len(plans) // 4))
+        if n <= 1:
+            return push_plans(self.store, self.hooks, ctx, plans)
+        slices = [plans[i::n] for i in range(n)]
+        with ThreadPoolExecutor(n, thread_name_prefix="crmbridge-realtime-push") as pool:
+            parts = list(pool.map(lambda part: push_plans(self.store, self.hooks, ctx, part), slices))
+        total = PushSummary(ctx.name)
+        for part in parts:
+            for k in ("arrivals", "created", "replaced", "unchanged", "retired", "failed"):
+                setattr(total, k, getattr(total, k) + getattr(part, k))
+            total.details += part.details
+        return total
 
     def _guests(self, keys: list[tuple[str, str]]) -> tuple[set[str], set[tuple[str, str]]]:
         found: set[str] = set()
