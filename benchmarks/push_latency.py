@@ -275,15 +275,19 @@ def alert_latency(args: argparse.Namespace) -> None:
     store.close()
     lat = [1000 * (seen[r] - sent[r]) for r in seen]
     backend = "PostgreSQL" if args.db_url else "SQLite"
+    validation = "on" if args.validate else "off"
     print(
-        f"{len(pairs)} Ctrip orders, {args.senders} sender(s), store {backend}, {rt.passes} planning passes"
+        f"{len(pairs)} Ctrip orders, {args.senders} sender(s), store {backend}, "
+        f"simulator validation {validation}"
     )
+    late = "" if finished else " (timed out)"
     print(
-        f"{len(seen)} of {len(pairs)} alerts readable in OPERA {'' if finished else '(timed out) '}after {total:.1f} s"
+        f"{len(seen)} of {len(pairs)} alerts readable in OPERA after {total:.1f} s{late}; {rt.passes} passes"
     )
     if lat:
+        p50, p95 = pct(lat, 50), pct(lat, 95)
         print(
-            f"Ctrip POST -> alert readable in OPERA: p50 {pct(lat, 50):7.1f} ms   p95 {pct(lat, 95):7.1f} ms   "
+            f"Ctrip POST -> alert readable in OPERA: p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   "
             f"max {max(lat):7.1f} ms"
         )
 
