@@ -12,7 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -41,6 +41,17 @@ class Schedule(BaseModel):
             raise ValueError("give exactly one of `every` or `cron`")
         if self.every is not None:
             self.interval_seconds()
+            if self.interval_seconds() <= 0:
+                raise ValueError("`every` must be longer than 0")
+        if self.cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:  # what `crmbridge run` will build: refuse here what would kill it there
+                CronTrigger.from_crontab(self.cron, timezone="UTC")
+            except ValueError as exc:
+                raise ValueError(
+                    f"cron {self.cron!r} is not a crontab expression (minute hour day month weekday): {exc}"
+                ) from None
         return self
 
     def interval_seconds(self) -> int:
@@ -70,6 +81,25 @@ class ReceiverConfig(BaseModel):
     # OTA messages are a few KiB; anything near this is a mistake or an attack.
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     retry_seconds: float = Field(default=60.0, gt=0, description="how often failed messages are retried")
+    # Slow clients are cut off: the request line and headers, then the body, each within a
+    # deadline (not per byte, so one byte every few seconds does not keep a connection open).
+    header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    body_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    idle_timeout_s: float = Field(default=15.0, gt=0, le=600, description="keep-alive between requests")
+    max_connections: int = Field(default=500, ge=1, le=100_000, description="more are closed at once")
+    # Addresses of the TLS proxy in front: only their X-Forwarded-For is believed (else the
+    # peer address is logged, whatever a client claims).
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # /healthz: a scheduled source is stale this long after its next run was due
+    health_grace_s: float = Field(default=600.0, ge=0)
+
+
+class LoggingConfig(BaseModel):
+    """`[logging]`: what `run`, `serve` and `worker` write to stderr."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
 
 
 class IdentityConfig(BaseModel):
@@ -145,6 +175,7 @@ class Config:
     receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
 def resolve_secret(value: str, *, path: Path, where: str) -> str:
@@ -175,10 +206,20 @@ def _refuse_literal_secrets(opts: dict[str, Any], *, path: Path, table: str) -> 
 
 def _resolve_options(opts: dict[str, Any], *, path: Path, table: str) -> dict[str, Any]:
     # Literal secrets were refused when the file was read (`load_config`).
-    return {
-        key: resolve_secret(value, path=path, where=f"{table}.{key}") if isinstance(value, str) else value
-        for key, value in opts.items()
-    }
+    out: dict[str, Any] = {}
+    for key, value in opts.items():
+        if isinstance(value, str):
+            value = resolve_secret(value, path=path, where=f"{table}.{key}")
+            # An empty password would let in anyone who sends an empty one (or none at all).
+            if SECRET_KEY.search(key) and not value.strip():
+                raise ConfigError(
+                    path,
+                    f"{table}.{key}",
+                    f"{opts[key]} resolves to an empty secret; set it to the credential, "
+                    "or remove the source",
+                )
+        out[key] = value
+    return out
 
 
 def _pydantic_problem(exc: ValidationError) -> str:
@@ -195,7 +236,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"is not valid TOML: {exc}") from None
-    unknown = set(data) - {
+    tables = {
         "store",
         "sources",
         "timezone",
@@ -204,7 +245,9 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         "segments",
         "identity",
         "privacy",
+        "logging",
     }
+    unknown = set(data) - tables
     if unknown:
         raise ConfigError(path, "", f"unknown top-level tables: {', '.join(sorted(unknown))}")
     store_table = dict(data.get("store", {}))
@@ -232,13 +275,18 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         privacy = PrivacyConfig.model_validate(data.get("privacy", {}))
     except ValidationError as exc:
         raise ConfigError(path, "privacy", _pydantic_problem(exc)) from None
+    try:
+        logging_cfg = LoggingConfig.model_validate(data.get("logging", {}))
+    except ValidationError as exc:
+        raise ConfigError(path, "logging", _pydantic_problem(exc)) from None
     cfg = Config(
         privacy=privacy,
         path=path,
         store=store,
-        timezone=data.get("timezone", "Asia/Shanghai"),
+        timezone=_timezone(data.get("timezone", "Asia/Shanghai"), path),
         receiver=receiver,
         identity=identity,
+        logging=logging_cfg,
     )
 
     from .insights.config import AlertsConfig, SegmentsConfig  # insights imports this module
@@ -262,6 +310,18 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         _refuse_literal_secrets(opts, path=path, table=where)
         cfg.sources[name] = SourceConfig(name, stype, schedule, opts, path)
     return cfg
+
+
+def _timezone(value: Any, path: Path) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(
+            path, "timezone", f"{value!r} is not a time zone; use an IANA name such as Asia/Shanghai"
+        ) from None
+    return str(value)
 
 
 def project_root(config_path: Path) -> Path:

@@ -131,7 +131,7 @@ def test_cancels_waiting_for_orders_that_never_come_do_not_hold_up_later_orders(
 
 
 def test_cjk_emoji_and_very_long_names_come_back_from_the_store_intact(store, ctrip):
-    long_given = "Anna-Maria " * 60
+    long_given = ("Anna-Maria " * 6)[:64]  # OpenTravel's limit; longer is refused
     ctrip.send(messages().order(order("CT0801", guest=Guest("𠀋", "🐉", pinyin=("Qiu", "Long")))))
     ctrip.send(messages().order(order("CT0802", guest=Guest("Schmidt 🌸", long_given.strip()))))
     ctrip.process()

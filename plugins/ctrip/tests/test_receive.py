@@ -159,6 +159,7 @@ def test_a_store_failure_while_committing_gets_448_so_ctrip_retries(ctx, send, m
         raise ConnectionError("could not connect to server")
 
     monkeypatch.setattr(ctx.inbox, "put", down)
+    monkeypatch.setattr(ctx.inbox, "put_new", down)
     out = send(messages().order(order()))
     assert (out.success, out.errors, out.res_status) == (False, [("12", "448")], "R")
 

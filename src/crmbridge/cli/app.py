@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
+import os
 import signal
 import sys
 import threading
@@ -26,7 +26,10 @@ from ..store.schema import guests as guests_table
 from ..store.writer import Counts
 from .alerts import DateOpt, alerts_app, segments_command
 from .context import console, err, fail, is_tty, open_app
+from .db import db_app
+from .logs import configure_logging
 from .new_adapter import new_adapter
+from .preflight import preflight
 from .privacy import AsOpt, access, audit_app, keys_app, privacy_app, run_access, segments_export, staff_app
 
 app = typer.Typer(
@@ -53,6 +56,27 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
     )
 
 
+def _private_dirs(path: Path) -> None:
+    """Create `path` and its missing parents owner-only (0700), whatever the umask."""
+    missing = []
+    for p in [path, *path.parents]:
+        if p.exists():
+            break
+        missing.append(p)
+    for p in reversed(missing):
+        p.mkdir(mode=0o700)
+        p.chmod(0o700)  # mkdir's mode is filtered by the umask only downwards; say it exactly
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A new file readable by its owner only (0600): the config names hosts and users."""
+    _private_dirs(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(data)
+
+
 @app.command()
 def init(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Write the config from the example (unless it exists) and create the key file."""
@@ -60,7 +84,7 @@ def init(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         example = config.parent / EXAMPLE_NAME
         if not example.exists():
             raise fail(f"{example} not found", "run from the crmbridge checkout, or pass --config")
-        shutil.copyfile(example, config)
+        _write_private(config, example.read_bytes())
         out.print(f"wrote {config} from the example: edit its [sources] tables", markup=False)
     else:
         out.print(f"{config} exists: left as it is")
@@ -74,6 +98,7 @@ def init(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     elif key_file.exists():
         out.print(f"key file {key_file} exists: left as it is")
     else:
+        _private_dirs(key_file.parent)
         Keyring.generate(kid="k1").write(key_file)
         out.print(f"created key file {key_file} (mode 0600). Back it up: without it the store is unreadable.")
 
@@ -82,6 +107,10 @@ def init(config: ConfigOpt = DEFAULT_CONFIG) -> None:
 def check(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """Validate the config, resolve secrets, open the store and test each source."""
     a = open_app(config)
+    try:
+        preflight(a)
+    except ConfigError as exc:
+        raise fail(str(exc), "fix the file, then run `crmbridge check` again") from None
     results = []
     for src in a.config.sources.values():
         try:
@@ -235,20 +264,21 @@ def plugins(as_json: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
-def _receiver(a: Any, host: str | None = None, port: int | None = None) -> Any:
-    """The receiver for the configured push sources, or None when no source receives pushes."""
+def _receiver(a: Any, host: str | None = None, port: int | None = None, *, always: bool = False) -> Any:
+    """The receiver for the configured push sources, or None when no source receives pushes
+    (unless `always`: `run` serves /healthz and /metrics in every deployment)."""
     from ..receiver import Receiver, push_sources
 
     try:
         routes = push_sources(a.config, a.hooks, a.store)
     except ConfigError as exc:
         raise fail(str(exc), "fix the file, then run `crmbridge check`") from None
-    if not routes:
+    if not routes and not always:
         return None
     settings = a.config.receiver.model_copy(
         update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
     )
-    return Receiver(a.store, a.hooks, routes, settings)
+    return Receiver(a.store, a.hooks, routes, settings, config=a.config)
 
 
 @app.command()
@@ -260,7 +290,12 @@ def run(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     from ..engine.scheduler import run_scheduler
 
     a = open_app(config)
-    receiver = _receiver(a)
+    try:
+        preflight(a)
+    except ConfigError as exc:
+        raise fail(str(exc), "fix the file, then run `crmbridge check`") from None
+    configure_logging(a.config.logging)
+    receiver = _receiver(a, always=True)
     try:
         run_scheduler(a, out, receiver=receiver)
     except OSError as exc:
@@ -282,6 +317,7 @@ def serve(
 ) -> None:
     """Run the receiver for push sources (and, with --api, the staff API) until SIGTERM/SIGINT."""
     a = open_app(config)
+    configure_logging(a.config.logging)
     receiver = _receiver(a, host, port)
     if receiver is None and not api:
         raise fail(
@@ -374,6 +410,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 
 guests_app = typer.Typer(
     help="Guest profiles (PII masked).", invoke_without_command=True, pretty_exceptions_show_locals=False

@@ -66,14 +66,14 @@ def open_app(config_path: Path) -> App:
         raise fail(str(exc), "start again with the right key; nothing was written") from None
     except Exception as exc:  # connection refused, bad URL, permissions
         raise fail(
-            f"cannot open the store at {_redact_url(cfg.store.url)}: {type(exc).__name__}: "
+            f"cannot open the store at {redact_url(cfg.store.url)}: {type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else ''}",
             "check [store] url in the config and that the database is reachable",
         ) from None
     return App(cfg, load_plugins(), store)
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
     # postgresql://user:secret@host/db -> postgresql://user:***@host/db
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from rich.console import Console
 
+from ..monitor.health import trigger
+from ..monitor.metrics import count_pushes
 from .sources import build_source
 
 if TYPE_CHECKING:
@@ -24,9 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def _trigger(schedule: Any, tz: str) -> Any:
-    if schedule.cron:
-        return CronTrigger.from_crontab(schedule.cron, timezone=tz)
-    return IntervalTrigger(seconds=schedule.interval_seconds(), timezone=tz)
+    return trigger(schedule, tz)
 
 
 def _push_alerts(app: Any) -> None:
@@ -35,9 +33,23 @@ def _push_alerts(app: Any) -> None:
     try:
         for name, _, summary in run_prearrival(app.config, app.hooks, app.store):
             if summary is not None:
-                log.warning("alerts for %s: %s", name, summary.as_dict())
+                count_pushes(summary)
+                level = logging.WARNING if summary.failed else logging.INFO
+                log.log(level, "alerts for %s: %s", name, summary.as_dict())
     except Exception:  # the next tick tries again; the scheduler must keep running
         log.exception("pre-arrival alert job failed")
+
+
+def _realtime(app: Any) -> Any:
+    """Real-time alerts when [alerts] realtime is on and some source takes alerts."""
+    from ..insights.realtime import RealtimeAlerts
+
+    try:
+        rt = RealtimeAlerts(app.config, app.hooks, app.store)
+    except Exception as exc:  # preflight checked the config; a PMS that cannot be built is logged
+        log.error("real-time alerts are off: %s", type(exc).__name__)
+        return None
+    return rt if rt.enabled else None
 
 
 def run_scheduler(
@@ -46,6 +58,11 @@ def run_scheduler(
     """With a `receiver`, push sources are served (and processed) alongside the schedules."""
     stop = stop or threading.Event()
     engine = SyncEngine(app.store, app.hooks, should_stop=stop.is_set)
+    realtime = _realtime(app)
+    if realtime is not None:
+        engine.on_reservations = realtime.notify
+        if receiver is not None:
+            receiver.processor.listen(realtime.notify)
     sched = BackgroundScheduler(timezone=app.config.timezone)
     pushed = {r.ctx.name for r in receiver.routes} if receiver else set()
     jobs = 0
@@ -62,7 +79,9 @@ def run_scheduler(
             with lock:
                 results = engine.sync_source(ctx, adapter)
             for r in results:
-                log.warning(
+                # Routine results at INFO; a failed run at WARNING, so alerting can key on it.
+                log.log(
+                    logging.INFO if r.status == "ok" else logging.WARNING,
                     "%s/%s %s: %s",
                     r.source,
                     r.stream,
@@ -94,7 +113,7 @@ def run_scheduler(
             coalesce=True,
         )
         jobs += 1
-    if not jobs and receiver is None:
+    if not jobs and (receiver is None or not receiver.routes):
         out.print("no source has a schedule: nothing to run")
         return
 
@@ -107,11 +126,18 @@ def run_scheduler(
     if receiver is not None:
         receiver.start()
         paths = ", ".join(f"{r.path} ({r.ctx.name})" for r in receiver.routes)
-        out.print(f"receiving on {receiver.url}: {paths}")
+        if paths:
+            out.print(f"receiving on {receiver.url}: {paths}")
+        out.print(f"health at {receiver.url}/healthz, metrics at {receiver.url}/metrics")
+    if realtime is not None:
+        realtime.start()
+        out.print("real-time alerts on: arrivals within the lookahead are pushed as they land")
     sched.start()
     out.print(f"running {jobs} scheduled source(s); SIGTERM or Ctrl-C to stop")
     stop.wait()
     sched.shutdown(wait=True)  # waits for the running batch to commit
     if receiver is not None:
         receiver.stop()
+    if realtime is not None:
+        realtime.stop()
     out.print("stopped cleanly")

@@ -62,6 +62,8 @@ class SyncEngine:
     hooks: Hooks
     should_stop: Callable[[], bool] = field(default=lambda: False)
     last_links: LinkResult | None = None
+    # Called with each reservations batch after it committed (real-time alerts listen here).
+    on_reservations: Callable[[list[Any]], None] | None = None
 
     def _write(self, w: BatchWriter, stream: str, batch: Batch[Any]) -> Counts:
         method = {
@@ -130,6 +132,11 @@ class SyncEngine:
                     w.conn.execute(
                         update(sync_runs).where(sync_runs.c.id == run_id).values(**total.as_dict())
                     )
+                if self.on_reservations and stream == "reservations" and batch.records:
+                    try:
+                        self.on_reservations(batch.records)
+                    except Exception as exc:  # a listener never fails the sync
+                        log.error("reservation listener failed: %s", type(exc).__name__)
                 if progress:
                     progress(ctx.name, stream, total)
                 if self.should_stop():

@@ -22,4 +22,9 @@ class AlertsConfig(BaseModel):
     area: str = "CheckIn"
     max_chars: int = Field(default=200, ge=40, le=2000)  # what fits the arrivals screen
     schedule: Schedule | None = None
+    # A reservation arriving within the lookahead gets its alerts pushed within seconds
+    # (any source: a push, a business event, a sync), not only at the scheduled runs.
+    realtime: bool = True
+    realtime_debounce_s: float = Field(default=0.2, ge=0, le=60)
+    realtime_workers: int = Field(default=4, ge=1, le=32)  # parallel pushes in a burst
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per rule: enabled, thresholds

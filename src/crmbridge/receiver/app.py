@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -18,6 +18,8 @@ from ..plugins import Hooks
 
 log = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus text format
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class PushRoute:
     path: str
     ctx: SourceContext
     adapter: AdapterType
+
+
+def _peer(request: Request) -> str:
+    return f"{request.client.host}:{request.client.port}" if request.client else ""
 
 
 class BodyTooLarge(Exception):
@@ -51,6 +57,7 @@ def build_app(
     max_body_bytes: int,
     on_accepted: Callable[[str], None],
     health: Callable[[], dict[str, Any]],
+    metrics: Callable[[], bytes] | None = None,
 ) -> Starlette:
     """`on_accepted(source name)` runs after a reply that committed inbox messages;
     `health()` returns the /healthz document and raises when the store is unreachable."""
@@ -59,10 +66,18 @@ def build_app(
         async def receive(request: Request) -> Response:
             try:
                 body = await read_limited(request, max_body_bytes)
+            except ClientDisconnect:
+                # Routine on the internet (and what a body timeout does): one line, no traceback.
+                log.info(
+                    "source %s: the client %s went away before its request was read",
+                    route.ctx.name,
+                    _peer(request),
+                )
+                return Response(status_code=400)
             except BodyTooLarge:
                 log.warning("source %s: refused a body over %d bytes", route.ctx.name, max_body_bytes)
                 return PlainTextResponse("request body too large", status_code=413)
-            client = f"{request.client.host}:{request.client.port}" if request.client else ""
+            client = _peer(request)
             push = PushRequest(
                 method=request.method,
                 path=request.url.path,
@@ -91,8 +106,20 @@ def build_app(
         except Exception as exc:
             log.error("health check failed: %s", type(exc).__name__)
             return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, status_code=503)
-        return JSONResponse({"status": "ok", **doc})
+        doc = {"status": "ok", **doc}  # `health()` says "unhealthy" when a source is stale
+        return JSONResponse(doc, status_code=200 if doc["status"] == "ok" else 503)
+
+    async def metrics_page(request: Request) -> Response:
+        assert metrics is not None
+        try:
+            page = await run_in_threadpool(metrics)
+        except Exception as exc:
+            log.error("metrics failed: %s", type(exc).__name__)
+            return PlainTextResponse("store unavailable", status_code=503)
+        return Response(page, headers={"content-type": METRICS_CONTENT_TYPE})
 
     table = [Route(HEALTH_PATH, healthz, methods=["GET"])]
+    if metrics is not None:
+        table.append(Route(METRICS_PATH, metrics_page, methods=["GET"]))
     table += [Route(r.path, endpoint(r), methods=["POST"], name=r.ctx.name) for r in routes]
     return Starlette(routes=table)

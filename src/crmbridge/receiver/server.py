@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
@@ -15,9 +16,12 @@ from sqlalchemy import text
 from ..adapters.base import AdapterType, SourceContext
 from ..config import Config, ConfigError, ReceiverConfig
 from ..engine.sources import build_source
+from ..monitor.health import freshness
+from ..monitor.metrics import exposition
 from ..plugins import Hooks
 from ..store.guest_store import GuestStore
-from .app import HEALTH_PATH, PushRoute, build_app
+from .app import HEALTH_PATH, METRICS_PATH, PushRoute, build_app
+from .limits import Limits, guarded_protocol
 from .worker import Processor
 
 log = logging.getLogger(__name__)
@@ -37,8 +41,8 @@ def push_sources(cfg: Config, hooks: Hooks, store: GuestStore) -> list[PushRoute
         where = f"sources.{src.name}.path"
         if not isinstance(path, str) or not path.startswith("/"):
             raise ConfigError(cfg.path, where, 'a push source needs a path starting with "/"')
-        if path == HEALTH_PATH or path in routes:
-            other = "the health check" if path == HEALTH_PATH else f"source {routes[path].ctx.name}"
+        if path in (HEALTH_PATH, METRICS_PATH) or path in routes:
+            other = f"source {routes[path].ctx.name}" if path in routes else "the health check or metrics"
             raise ConfigError(cfg.path, where, f"{path} is already used by {other}")
         routes[path] = PushRoute(path, ctx, adapter)
     return list(routes.values())
@@ -53,8 +57,13 @@ class Receiver:
         hooks: Hooks,
         routes: Sequence[PushRoute],
         settings: ReceiverConfig | None = None,
+        config: Config | None = None,
     ) -> None:
+        """With `config` (as `crmbridge run` passes it), /healthz also reports each scheduled
+        source's freshness and turns 503 when one missed its schedule."""
         self.settings = settings or ReceiverConfig()
+        self.config = config
+        self.started = datetime.now(UTC)
         self.store = store
         self.routes = list(routes)
         pairs: list[tuple[SourceContext, AdapterType]] = [(r.ctx, r.adapter) for r in self.routes]
@@ -65,6 +74,7 @@ class Receiver:
             max_body_bytes=self.settings.max_body_bytes,
             on_accepted=self.processor.kick,
             health=self._health,
+            metrics=lambda: exposition(self.store.engine),
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -78,12 +88,20 @@ class Receiver:
     def _health(self) -> dict[str, Any]:
         with self.store.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {
-            "sources": {
-                r.ctx.name: {"path": r.path, "inbox": r.ctx.inbox.counts() if r.ctx.inbox else {}}
-                for r in self.routes
-            }
-        }
+            fresh = (
+                freshness(conn, self.config, datetime.now(UTC), self.started, self.settings.health_grace_s)
+                if self.config is not None
+                else []
+            )
+        sources: dict[str, dict[str, Any]] = {f.source: f.as_dict() for f in fresh}
+        for r in self.routes:
+            inbox = r.ctx.inbox.counts() if r.ctx.inbox else {}
+            sources.setdefault(r.ctx.name, {}).update({"path": r.path, "inbox": inbox})
+        stale = sorted(f.source for f in fresh if not f.fresh)
+        doc: dict[str, Any] = {"sources": sources}
+        if stale:
+            doc.update(status="unhealthy", stale=stale)
+        return doc
 
     def start(self, timeout: float = 10.0) -> Receiver:
         # Bound here, not inside uvicorn, so a port in use fails in the caller with a clear error
@@ -99,13 +117,23 @@ class Receiver:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
+        s = self.settings
+        self.limits = Limits(s.header_timeout_s, s.body_timeout_s, s.max_connections)
+        trusted = list(s.trusted_proxies)
         config = uvicorn.Config(
             self.app,
+            http=guarded_protocol(self.limits),
+            # uvicorn's own lines go through our logging (text or JSON), not its handlers
+            log_config=None,
             log_level="warning",
             access_log=False,  # the access log would record client addresses per request only
             lifespan="off",
-            timeout_keep_alive=30,
+            timeout_keep_alive=max(1, round(s.idle_timeout_s)),
             timeout_graceful_shutdown=10,
+            # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: a local client could
+            # then make the logs blame any address. Only the configured proxies are believed.
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted or None,
         )
         self._server = uvicorn.Server(config)
         self.processor.start()
@@ -119,7 +147,7 @@ class Receiver:
                 self.stop()
                 raise RuntimeError(f"the receiver did not start on {self.url}")
             time.sleep(0.01)
-        log.info("receiver listening on %s", self.url)
+        log.info("receiver listening at %s", self.url)
         return self
 
     def stop(self) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..adapters.base import AdapterType, SourceContext
 from ..engine.sync import StreamResult, SyncEngine
@@ -49,6 +50,10 @@ class Processor:
         self._stop = threading.Event()
         self._engine = SyncEngine(store, hooks, should_stop=self._stop.is_set)
         self._thread: threading.Thread | None = None
+
+    def listen(self, on_reservations: Any) -> None:
+        """Call `on_reservations(records)` after each reservations batch commits."""
+        self._engine.on_reservations = on_reservations
 
     def lock(self, name: str) -> threading.Lock:
         """Held while `name` is processed; the scheduler takes it too, so runs never overlap."""

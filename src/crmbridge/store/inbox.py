@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .crypto import Keyring
 from .schema import inbox
@@ -21,6 +22,11 @@ from .writer import utcnow
 def _col(source: str, dedupe_key: str) -> dict[str, str]:
     # (source, dedupe_key) is the message's immutable identity, known before the insert.
     return {"table": "inbox", "column": "payload_ct", "row_id": f"{source}|{dedupe_key}"}
+
+
+def _insert_for(conn: Connection) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING (both backends speak it)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 @dataclass
@@ -42,25 +48,29 @@ class Inbox:
         """Store (kind, dedupe_key, payload) messages; a key seen before is not stored twice.
 
         Returns the ids of the messages, new or already present, in order."""
+        return [mid for mid, _ in self.put_new(messages)]
+
+    def put_new(self, messages: Iterable[tuple[str, str, str]]) -> list[tuple[int, bool]]:
+        """Like `put`, with whether each message was stored by this call (False: a copy of
+        one already there). Safe under concurrency: two copies sent at once store one message,
+        and exactly one caller is told it is new."""
         msgs = list(messages)
         if not msgs:
             return []
+        out: dict[str, tuple[int, bool]] = {}
         with self.engine.begin() as conn:
-            keys = [k for _, k, _ in msgs]
-            existing = dict(
-                conn.execute(
-                    select(inbox.c.dedupe_key, inbox.c.id).where(
-                        inbox.c.source == self.source, inbox.c.dedupe_key.in_(keys)
-                    )
-                ).all()
-            )
+            # The insert comes first: on SQLite the transaction then takes the write lock
+            # (waiting on busy_timeout) instead of reading and failing to upgrade later, and
+            # ON CONFLICT DO NOTHING makes a concurrent copy a no-op on both backends.
+            upsert = _insert_for(conn)
             now = utcnow()
-            # One insert per new message, in arrival order: the serial id is the processing order.
+            # One insert per message, in arrival order: the serial id is the processing order.
             for kind, key, payload in msgs:
-                if key in existing:
+                if key in out:
                     continue
-                existing[key] = conn.execute(
-                    insert(inbox).values(
+                stmt = (
+                    upsert(inbox)
+                    .values(
                         source=self.source,
                         kind=kind,
                         dedupe_key=key,
@@ -69,8 +79,21 @@ class Inbox:
                         status="pending",
                         attempts=0,
                     )
-                ).inserted_primary_key[0]
-        return [existing[k] for k in keys]
+                    .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+                    .returning(inbox.c.id)
+                )
+                new_id = conn.execute(stmt).scalar_one_or_none()
+                if new_id is not None:
+                    out[key] = (new_id, True)
+            missing = [k for _, k, _ in msgs if k not in out]
+            if missing:
+                rows = conn.execute(
+                    select(inbox.c.dedupe_key, inbox.c.id).where(
+                        inbox.c.source == self.source, inbox.c.dedupe_key.in_(missing)
+                    )
+                )
+                out.update({k: (i, False) for k, i in rows})
+        return [out[k] for _, k, _ in msgs]
 
     def pending(
         self, kinds: Sequence[str] | None = None, limit: int = 1000, after_id: int = 0
@@ -96,7 +119,13 @@ class Inbox:
         `key_prefix`, in arrival order: e.g. an order with its later modifications and cancel."""
         q = (
             select(inbox)
-            .where(inbox.c.source == self.source, inbox.c.dedupe_key.startswith(key_prefix, autoescape=True))
+            .where(
+                inbox.c.source == self.source,
+                inbox.c.dedupe_key.startswith(key_prefix, autoescape=True),
+                # LIKE ignores case on SQLite (ORD7A would find ord7a's messages); the prefix
+                # compared with = is exact on both backends.
+                func.substr(inbox.c.dedupe_key, 1, len(key_prefix)) == key_prefix,
+            )
             .order_by(inbox.c.id)
         )
         with self.engine.connect() as conn:

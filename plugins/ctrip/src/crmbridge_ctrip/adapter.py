@@ -103,7 +103,9 @@ def _authenticated(req: CtripRequest, cfg: CtripConfig) -> bool:
     # Both comparisons always run, in constant time: no early exit tells which one failed.
     id_ok = hmac.compare_digest(req.requestor_id.encode(), cfg.requestor_id.encode())
     pw_ok = hmac.compare_digest(req.password.encode(), cfg.message_password.encode())
-    return id_ok & pw_ok
+    # Never a match on nothing: an unset password is a configuration error caught at load.
+    configured = bool(cfg.message_password.strip())
+    return id_ok & pw_ok & configured
 
 
 def _modify_key(inbox: Inbox, order_id: str, reservation: etree._Element) -> str:
@@ -165,9 +167,11 @@ def _accept(source: SourceContext, req: CtripRequest) -> PushReply:
         reason = str(exc).split(" is invalid: ", 1)[-1]  # field paths and messages, no values
         return error_reply(root, unable(reason), echo=req.echo_token, order_id=oid, soap=req.soap)
     if req.kind is Kind.ORDER:
-        [mid] = inbox.put([(KIND[Kind.ORDER], f"{oid}|order", payload)])
+        # Whether this copy stored the order decides the warning: a history read before the
+        # insert would tell two simultaneous copies that each was the first.
+        [(mid, new)] = inbox.put_new([(KIND[Kind.ORDER], f"{oid}|order", payload)])
         reply = Reply(root, req.echo_token, req.version).success()
-        if order_ids:
+        if not new:
             reply.warning(*DUPLICATE_WARNING)
         reply.reservation("S", oid, hotel_ref(mid), hotel)
         return _reply(reply, req.soap, [mid])

@@ -113,6 +113,9 @@ def read_request(body: bytes) -> CtripRequest:
         kind = Kind(local(msg))
     except ValueError:
         raise BadRequest(f"{local(msg)} is not a message this endpoint handles") from None
+    from .limits import check_limits  # limits names BadRequest from here
+
+    check_limits(msg)
     requestor = msg.find("{*}POS/{*}Source/{*}RequestorID")
     return CtripRequest(
         kind=kind,
