@@ -118,7 +118,12 @@ def contradiction(a: MatchFeatures, b: MatchFeatures) -> str | None:
 
 
 def first_contradiction(a: Iterable[MatchFeatures], b: Iterable[MatchFeatures]) -> str | None:
-    b = list(b)
+    """The first contradiction between two sets of records; none when an identity document of
+    one set is in the other (the document names the person; the rest is a data-entry error)."""
+    a, b = list(a), list(b)
+    docs_a = {d for x in a for d in x.documents}
+    if docs_a & {d for y in b for d in y.documents}:
+        return None
     for x in a:
         for y in b:
             if (why := contradiction(x, y)) is not None:

@@ -246,15 +246,15 @@ def syllables() -> frozenset[str]:
     """Every syllable of Mandarin (pinyin and Wade–Giles) and Cantonese (HK government, Jyutping)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
+    # a few thousand distinct raw syllables behind 40,000 characters: fold each once
+    raw = {syl for readings in pinyin_dict.values() for syl in readings.split(",")}
     mandarin: set[str] = set()
-    for readings in pinyin_dict.values():
-        for syl in readings.split(","):
-            mandarin |= _u_variants(fold_syllable(syl))
+    for syl in raw:
+        mandarin |= _u_variants(fold_syllable(syl))
     out = mandarin | _wade_giles({s for s in mandarin if "YU" not in s or s.startswith("YU")})
     roman, lshk = _cantonese()
-    for table, strip in ((roman, False), (lshk, True)):
-        for values in table.values():
-            out |= {fold_syllable(_DIGITS.sub("", v) if strip else v) for v in values if v}
+    out |= {fold_syllable(v) for v in {v for vs in roman.values() for v in vs} if v}
+    out |= {fold_syllable(_DIGITS.sub("", v)) for v in {v for vs in lshk.values() for v in vs} if v}
     return frozenset(s for s in out if s.isalpha() and s.isascii())
 
 

@@ -87,12 +87,12 @@ CORROBORATING = {
 HOUSEHOLD = {("phone", "shared"), ("email", "shared")}
 # Agreements that rule out an automatic merge whatever the score: two valid resident ID
 # numbers that differ are two people; so are different given names (twins share a phone, a
-# birth date, an address) and different birth dates, unless an identity document agrees.
+# birth date, an address), unless an identity document agrees. A different birth date weighs
+# -10: with the exact name and one phone it still falls short of a merge.
 VETOES = {
     ("given", "near"),
     ("given", "differ"),
     ("given", "distinct"),
-    ("birth_date", "differ"),
     ("document", "conflict"),
 }
 OVERRIDES_GIVEN_NAME = ("document", "exact")
