@@ -14,7 +14,7 @@ from functools import lru_cache
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from .names import NameReading, han_surname_readings, split_han
-from .romanisation import fits, is_syllables, spellings, surname_chars, surname_spellings
+from .romanisation import fits, is_syllables, surname_chars, surname_spellings, system_spellings
 
 # Given-name levels, strongest first: exact; alias (an English name written beside the Chinese one, ANGELA
 # RUIBIN against 睿斌); close and fuzzy (typos); differ (unlike strings); distinct (Chinese
@@ -81,7 +81,8 @@ def _words(r: NameReading) -> list[str]:
 
 
 def _latin_fits_han(latin: str, chars: str) -> bool:
-    return fits(latin, [spellings(c) for c in chars])
+    per_char = [system_spellings(c) for c in chars]
+    return any(fits(latin, [sp[system] for sp in per_char]) for system in range(3))
 
 
 def _han_latin_given_level(han: NameReading, latin: NameReading) -> str:

@@ -226,8 +226,17 @@ def _cantonese_spellings(ch: str) -> set[str]:
 @lru_cache(maxsize=65536)
 def spellings(ch: str) -> frozenset[str]:
     """Every Latin spelling of one (simplified) Han character as a given-name syllable."""
+    return frozenset().union(*system_spellings(ch))
+
+
+@lru_cache(maxsize=65536)
+def system_spellings(ch: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """A character's spellings per system: Mandarin pinyin, Wade–Giles, Cantonese (HK
+    government and Jyutping). A given name is written in one system throughout, so matching
+    cuts it with one system's spellings, never pinyin for one character and Cantonese for the
+    next (that would let far more strangers' names agree)."""
     m = _mandarin(ch)
-    return frozenset(m | _wade_giles(m) | _cantonese_spellings(ch))
+    return frozenset(m), frozenset(_wade_giles(m)), frozenset(_cantonese_spellings(ch))
 
 
 @lru_cache(maxsize=8192)
