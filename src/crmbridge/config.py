@@ -115,6 +115,9 @@ class IdentityConfig(BaseModel):
     weights: dict[str, dict[str, float]] = Field(default_factory=dict)
     # relay/masked e-mail domains of your OTAs, added to the built-in list
     relay_email_domains: list[str] = Field(default_factory=list)
+    # E.164 prefixes of OTA privacy/virtual numbers, added to the built-in ranges
+    # (+86162, +86165, +86167, +86170, +86171): such numbers are never identity evidence
+    virtual_phone_prefixes: list[str] = Field(default_factory=list)
     max_bucket: int = Field(default=200, ge=2)
     # different given names block an automatic merge (twins share phone, birth date, address)
     given_name_veto: bool = True

@@ -82,3 +82,9 @@ def test_han_wei_zhang_and_pinyin_zhang_wei_share_a_name_key():
 
 def test_a_han_surname_alone_is_a_surname_reading():
     assert _pairs(local="单") == {("SHAN", "")}
+
+
+def test_traditional_characters_are_read_as_simplified():
+    # 單 is the traditional form of the surname 单 (SHAN), not the word "single" (DAN)
+    assert han_readings("單雄信") == [("SHAN", "XIONGXIN")]
+    assert _pairs(local="陳天達") == {("CHEN", "TIANDA")}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from crmbridge.identity.em import estimate_weights
+from crmbridge.identity.evidence import EvidenceContext
 from crmbridge.identity.scoring import Decision, Scorer, compare
 
 from .guests import features
@@ -44,12 +47,12 @@ def test_high_score_without_a_corroborating_identifier_goes_to_review_not_merge(
     assert c.decision is Decision.REVIEW
 
 
-def test_twins_sharing_a_phone_and_birth_date_are_never_merged_automatically():
+def test_twins_sharing_a_phone_and_birth_date_with_other_given_names_stay_apart():
     a = features(local_name="李明", phones=["13800138000"], birth_date="2001-05-05")
     b = features(local_name="李亮", phones=["13800138000"], birth_date="2001-05-05")
     c = scorer.compare(a, b)
-    assert c.agreements["given"] == "differ"
-    assert c.decision is Decision.REVIEW
+    assert c.agreements["given"] == "distinct"
+    assert c.decision is Decision.APART
 
 
 def test_siblings_sharing_a_phone_with_different_birth_dates_stay_apart():
@@ -74,7 +77,7 @@ def test_masked_phone_that_cannot_hide_the_number_is_a_disagreement():
 
 def test_same_common_name_and_birth_date_with_different_phones_waits_for_a_person():
     a = features(local_name="李伟", phones=["13999115231"], birth_date="1989-08-28")
-    b = features(given_name="Wei", surname="LI", phones=["17028148033"], birth_date="1989-08-28")
+    b = features(given_name="Wei", surname="LI", phones=["18628148033"], birth_date="1989-08-28")
     assert scorer.compare(a, b).decision is Decision.REVIEW
 
 
@@ -127,3 +130,60 @@ def test_em_learns_that_phone_agreement_marks_a_match_from_unlabelled_pairs():
     w = estimate_weights(pairs, iterations=100)
     assert w["phone"]["exact"] > 6 > w["phone"]["differ"]
     assert w["surname"]["exact"] > w["surname"]["differ"]
+
+
+def test_a_different_generation_partner_character_is_another_person():
+    a = features(local_name="李浩然", phones=["13800138000"])
+    b = features(given_name="Haoting", surname="LI", phones=["13800138000"])
+    c = scorer.compare(a, b)
+    assert c.agreements["given"] == "distinct" and c.decision is Decision.APART
+
+
+def test_name_order_is_tried_only_as_a_whole_name():
+    # (ZHANG, LI) turned round is (LI, ZHANG): its surname LI is not the assistant's LIN
+    a = features(given_name="Li", surname="Zhang")
+    b = features(local_name="林章")
+    assert compare(a, b)["given"] == "distinct"
+
+
+@pytest.mark.parametrize(
+    ("han", "latin"),
+    [
+        ("张", "CHEUNG"),
+        ("陈", "CHAN"),
+        ("黄", "WONG"),
+        ("李", "LEE"),
+        ("刘", "LAU"),
+        ("吴", "NG"),
+        ("周", "CHOW"),
+        ("郑", "CHENG"),
+    ],
+)
+def test_hong_kong_surname_spellings_meet_their_characters(han, latin):
+    a = features(local_name=han + "家明")
+    b = features(given_name="Ka Ming", surname=latin)
+    assert compare(a, b)["surname"] == "exact"
+
+
+def test_jyutping_spelling_meets_the_characters():
+    a = features(local_name="陳天達")
+    b = features(given_name="Tin Daat", surname="CAN")
+    assert compare(a, b) == {"surname": "exact", "given": "exact"}
+
+
+def test_a_household_phone_corroborates_only_beside_the_exact_full_name():
+    ctx = EvidenceContext({"+8613900139000": 3})
+    a = features(local_name="王浩然", phones=["13900139000"])
+    same = features(given_name="Haoran", surname="WANG", phones=["13900139000"])
+    typo = features(given_name="Haoarn", surname="WANG", phones=["13900139000"])
+    assert scorer.compare(a, same, ctx).decision is Decision.MERGE
+    assert scorer.compare(a, typo, ctx).agreements["phone"] == "shared"
+    assert scorer.compare(a, typo, ctx).decision is not Decision.MERGE
+
+
+def test_a_masked_phone_that_two_candidate_numbers_fit_is_ambiguous():
+    ctx = EvidenceContext(numbers=frozenset({"+8619112344763", "+8619198764763"}))
+    a = features(local_name="王艳", phones=["191****4763"])
+    b = features(given_name="Yan", surname="WANG", phones=["19112344763"])
+    assert compare(a, b, ctx)["phone"] == "ambiguous"
+    assert scorer.compare(a, b, ctx).decision is Decision.APART

@@ -566,7 +566,7 @@ def guests_weights(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         f"{policy.review_threshold}, merge {policy.merge_threshold}",
         markup=False,
     )
-    out.print(weights_toml(weights), markup=False, highlight=False)
+    out.print(weights_toml(weights), markup=False, highlight=False, soft_wrap=True)
 
 
 @guests_app.command("unmerge")

@@ -13,7 +13,14 @@ from datetime import date
 from typing import Any
 
 from ..models import GuestProfile
-from .identifiers import DEFAULT_RELAY_DOMAINS, document_key, masked_phone, normalise_email
+from .identifiers import (
+    DEFAULT_RELAY_DOMAINS,
+    DEFAULT_VIRTUAL_PREFIXES,
+    document_key,
+    is_virtual_phone,
+    masked_phone,
+    normalise_email,
+)
 from .names import NameReading, fold, name_readings
 
 
@@ -23,6 +30,7 @@ class MatchFeatures:
     birth_date: str | None = None  # ISO
     phones: list[str] = field(default_factory=list)  # E.164
     masked_phones: list[str] = field(default_factory=list)  # +86138****8000
+    virtual_phones: list[str] = field(default_factory=list)  # OTA privacy numbers: never evidence
     emails: list[str] = field(default_factory=list)  # normalised, relay addresses left out
     documents: list[str] = field(default_factory=list)  # TYPE:COUNTRY:NUMBER, only if enabled
     postcode: str | None = None
@@ -31,7 +39,7 @@ class MatchFeatures:
 
     def to_json(self) -> str:
         d = {k: getattr(self, k) for k in _FIELDS}
-        d["readings"] = [[r.surname, r.given, r.han] for r in self.readings]
+        d["readings"] = [[r.surname, r.given, r.han, r.parts, r.swapped] for r in self.readings]
         return json.dumps({k: v for k, v in d.items() if v}, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -49,6 +57,7 @@ def features_of(
     *,
     match_on_documents: bool = False,
     relay_domains: tuple[str, ...] = DEFAULT_RELAY_DOMAINS,
+    virtual_prefixes: tuple[str, ...] = DEFAULT_VIRTUAL_PREFIXES,
 ) -> MatchFeatures:
     return features_from_values(
         given=profile.given_name,
@@ -61,6 +70,7 @@ def features_of(
         address=profile.addresses[0].model_dump() if profile.addresses else None,
         match_on_documents=match_on_documents,
         relay_domains=relay_domains,
+        virtual_prefixes=virtual_prefixes,
     )
 
 
@@ -76,15 +86,20 @@ def features_from_values(
     address: dict[str, Any] | None,
     match_on_documents: bool,
     relay_domains: tuple[str, ...] = DEFAULT_RELAY_DOMAINS,
+    virtual_prefixes: tuple[str, ...] = DEFAULT_VIRTUAL_PREFIXES,
 ) -> MatchFeatures:
     f = MatchFeatures(readings=list(name_readings(given, surname, local)))
     if birth_date:
         f.birth_date = birth_date if isinstance(birth_date, str) else birth_date.isoformat()
     for p in phones:
-        if "*" in p:
-            m = masked_phone(p)
-            if m:
-                f.masked_phones.append(m)
+        m = masked_phone(p) if "*" in p else None
+        if "*" in p and not m:
+            continue
+        number = m or p
+        if is_virtual_phone(number, virtual_prefixes):
+            f.virtual_phones.append(number)
+        elif m:
+            f.masked_phones.append(m)
         else:
             f.phones.append(p)
     f.emails = [e for e in (normalise_email(a, relay_domains) for a in emails) if e]
@@ -97,6 +112,7 @@ def features_from_values(
         f.street = fold(" ".join(address.get("lines") or [])) or None
     f.phones = list(dict.fromkeys(f.phones))
     f.masked_phones = list(dict.fromkeys(f.masked_phones))
+    f.virtual_phones = list(dict.fromkeys(f.virtual_phones))
     f.emails = list(dict.fromkeys(f.emails))
     f.documents = list(dict.fromkeys(f.documents))
     return f

@@ -30,6 +30,19 @@ DEFAULT_RELAY_DOMAINS = (
 )
 MASK_CHARS = ("*", "…", "＊", "×")
 
+# Mainland mobile ranges of the virtual operators (MVNOs), where OTA privacy numbers (a number
+# the OTA rents per booking and forwards to the guest's phone for 1-30 days) are issued; the
+# same number reaches many unrelated guests, so it never counts as identity evidence. Source:
+# the MIIT numbering plan as summarised in VincentSit/ChinaMobilePhoneNumberRegex (README-CN):
+# China Telecom 162, 1700-1702; China Mobile 165, 1703/1705/1706; China Unicom 167, 1704,
+# 1707-1709, 171. A hotel adds its OTAs' other ranges in [identity] virtual_phone_prefixes.
+DEFAULT_VIRTUAL_PREFIXES = ("+86162", "+86165", "+86167", "+86170", "+86171")
+
+
+def is_virtual_phone(number: str, prefixes: tuple[str, ...] = DEFAULT_VIRTUAL_PREFIXES) -> bool:
+    """Whether an E.164 (or masked, +86170****1234) number is in a virtual/privacy range."""
+    return any(number.startswith(p) for p in prefixes)
+
 
 def is_relay_email(address: str, relay_domains: tuple[str, ...] = DEFAULT_RELAY_DOMAINS) -> bool:
     a = unicodedata.normalize("NFKC", address).strip().lower()

@@ -13,7 +13,7 @@ from ..config import IdentityConfig
 from ..models import GuestProfile
 from .blocking import blocking_keys
 from .features import MatchFeatures, features_of
-from .identifiers import DEFAULT_RELAY_DOMAINS
+from .identifiers import DEFAULT_RELAY_DOMAINS, DEFAULT_VIRTUAL_PREFIXES
 from .identifiers import normalise_email as normalise_email  # re-exported for older callers
 from .scoring import DEFAULT_WEIGHTS, Scorer, Thresholds
 
@@ -31,6 +31,8 @@ class IdentityPolicy:
     # Which source's value is shown when records disagree (higher wins; recency breaks ties).
     source_trust: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     relay_email_domains: tuple[str, ...] = DEFAULT_RELAY_DOMAINS
+    # OTA privacy-number ranges (E.164 prefixes): such a number is never identity evidence
+    virtual_phone_prefixes: tuple[str, ...] = DEFAULT_VIRTUAL_PREFIXES
     # A blocking key shared by more records than this is not selective enough to be worth
     # comparing (a placeholder e-mail typed by a front desk for every walk-in).
     max_bucket: int = 200
@@ -43,7 +45,10 @@ class IdentityPolicy:
 
     def features(self, profile: GuestProfile) -> MatchFeatures:
         return features_of(
-            profile, match_on_documents=self.match_on_documents, relay_domains=self.relay_email_domains
+            profile,
+            match_on_documents=self.match_on_documents,
+            relay_domains=self.relay_email_domains,
+            virtual_prefixes=self.virtual_phone_prefixes,
         )
 
 
@@ -56,6 +61,7 @@ def policy_from_config(identity: IdentityConfig, match_on_documents: bool) -> Id
         weights=MappingProxyType(weights),
         source_trust=MappingProxyType(dict(identity.source_trust)),
         relay_email_domains=DEFAULT_RELAY_DOMAINS + tuple(d.lower() for d in identity.relay_email_domains),
+        virtual_phone_prefixes=DEFAULT_VIRTUAL_PREFIXES + tuple(identity.virtual_phone_prefixes),
         max_bucket=identity.max_bucket,
         given_name_veto=identity.given_name_veto,
     )

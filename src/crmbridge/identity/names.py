@@ -112,9 +112,29 @@ def _pinyin(han: str) -> str:
     return "".join(s.upper() for s in lazy_pinyin(han, v_to_u=False)).replace("V", "YU")
 
 
+def clean_han(name: str) -> str:
+    """A Han name in simplified characters, spaces and the middle dot dropped (陳天達 -> 陈天达)."""
+    from .romanisation import to_simplified
+
+    return to_simplified(re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).replace("·", ""))
+
+
+def split_han(name: str) -> tuple[str, str]:
+    """(surname, given) characters of a cleaned Han name."""
+    if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+        return name[:2], name[2:]
+    return name[:1], name[1:]
+
+
+def han_surname_readings(surname: str) -> tuple[str, ...]:
+    if surname in COMPOUND_SURNAMES:
+        return COMPOUND_SURNAMES[surname]
+    return SURNAME_READINGS.get(surname, (_pinyin(surname),)) if surname else ()
+
+
 def han_readings(name: str) -> list[tuple[str, str]]:
     """(surname, given) readings of a Han name: surname table first, then pypinyin."""
-    name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).replace("·", "")
+    name = clean_han(name)
     if not name:
         return []
     if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
@@ -132,24 +152,38 @@ def han_readings(name: str) -> list[tuple[str, str]]:
 class NameReading:
     surname: str
     given: str  # given-name syllables joined: XIONGXIN, not XIONG XIN
-    han: str = ""  # the Han form when the reading came from one
+    han: str = ""  # the Han form (simplified) when the reading came from one
+    parts: str = ""  # the given name's words as written, space-separated: "ANGELA RUIBIN"
+    swapped: bool = False  # the record's surname/given fields read the other way round
 
 
-def _latin_readings(given: str | None, surname: str | None) -> list[tuple[str, str]]:
-    g = fold(given or "")
-    s = fold(surname or "")
+def _latin_readings(given: str | None, surname: str | None) -> list[tuple[str, str, str, bool]]:
+    """(surname, given joined, given words) readings; the second of two is the other order."""
+    g = fold_words(given or "")
+    s = fold_words(surname or "")
     if s and not g and " " in s:
         # one field holding a whole name ("ZHANG WEI", "WEI ZHANG"): try both splits
         first, _, rest = s.partition(" ")
         last_rest, _, last = s.rpartition(" ")
-        return [(first, rest.replace(" ", "")), (last, last_rest.replace(" ", ""))]
+        return [
+            (first, rest.replace(" ", ""), rest, False),
+            (last, last_rest.replace(" ", ""), last_rest, True),
+        ]
     if g and not s and " " in g:
         first, _, rest = g.partition(" ")
         last_rest, _, last = g.rpartition(" ")
-        return [(last, last_rest.replace(" ", "")), (first, rest.replace(" ", ""))]
+        return [
+            (last, last_rest.replace(" ", ""), last_rest, False),
+            (first, rest.replace(" ", ""), rest, True),
+        ]
     s = "".join(_canonical_token(t) for t in s.split())
-    g = "".join(_canonical_token(t) for t in g.split())
-    return [(s, g)] if (s or g) else []
+    words = " ".join(_canonical_token(t) for t in g.split())
+    return [(s, words.replace(" ", ""), words, False)] if (s or words) else []
+
+
+def fold_words(text: str) -> str:
+    """``fold``, but a hyphen separates words (Wai-Ming, Chih-Ming are two syllables)."""
+    return fold(text.replace("-", " ").replace("‐", " "))
 
 
 # Names repeat a great deal in a hotel's guest file; a few hundred thousand readings fit in tens of MB.
@@ -162,13 +196,23 @@ def name_readings(given: str | None, surname: str | None, local: str | None) -> 
     out: list[NameReading] = []
     for field_ in (local, surname, given):
         if field_ and is_han(field_):
-            out += [NameReading(s, g, field_) for s, g in han_readings(field_)]
+            han = clean_han(field_)
+            out += [NameReading(s, g, han) for s, g in han_readings(field_)]
             break
+    latin: list[tuple[str, str, str, bool]] = []
     if local and not is_han(local):
-        out += [NameReading(s, g) for s, g in _latin_readings(None, local)]
+        latin += _latin_readings(None, local)
     if not (given and is_han(given)) and not (surname and is_han(surname)):
-        out += [NameReading(s, g) for s, g in _latin_readings(given, surname)]
-    swapped = [NameReading(r.given, r.surname) for r in out if r.given and r.surname and not r.han]
+        latin += _latin_readings(given, surname)
+    # a whole name in one field has two splits; the second is the other order
+    out += [NameReading(s, g, "", words, swapped) for s, g, words, swapped in latin]
+    # Swapped order is one whole-name alternative: surname and given name change places
+    # together, never one side's surname against the other's given name alone.
+    swapped = [
+        NameReading(r.given, r.surname, "", r.surname, swapped=not r.swapped)
+        for r in out
+        if r.given and r.surname and not r.han and " " not in r.parts
+    ]
     seen: dict[tuple[str, str], NameReading] = {}
     for r in out + swapped:
         seen.setdefault((r.surname, r.given), r)

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, distinct, func, or_, select
 
 from ..store.crypto import Keyring
 from ..store.schema import guest_index, guests, identity_apart, identity_reviews, profile_records
+from .evidence import EvidenceContext, evidence_context, first_contradiction, household_notes
 from .features import MatchFeatures, features_from_values
 from .keys import IdentityPolicy
-from .scoring import Comparison, Decision
+from .scoring import Comparison, Decision, only_masked
 
 CHUNK = 500
 
@@ -103,6 +104,7 @@ def decrypt_features(keyring: Keyring, row: Any, policy: IdentityPolicy) -> Matc
         address=addresses[0] if addresses else None,
         match_on_documents=policy.match_on_documents,
         relay_domains=policy.relay_email_domains,
+        virtual_prefixes=policy.virtual_phone_prefixes,
     )
 
 
@@ -191,6 +193,8 @@ class Resolver:
         buckets = self._buckets(conn, candidates)
         stored_ids = sorted({r for rs in buckets.values() for r in rs} - batch_ids)
         feats, guest_of = self._stored(conn, stored_ids)
+        arriving = {v for c in candidates for v in (*c.features.phones, *c.features.emails)}
+        guests_on = self._guests_on(conn, feats.values(), arriving)
         involved = set(guest_of.values()) | {c.current_guest for c in candidates if c.current_guest}
         stored_before = sorted(c.record_id for c in candidates if c.current_guest)
         order, apart, reviewed = self._guest_info(conn, sorted(involved), stored_before)
@@ -208,7 +212,10 @@ class Resolver:
             return _pair(a, b) in apart
 
         members: dict[str, list[str]] = {}  # guest -> this batch's records now in it
+        # guest -> all its records' features (stored and this batch's), for the whole-profile rule
+        profile: dict[str, list[tuple[str, MatchFeatures]]] = self._profiles(conn, sorted(involved), feats)
         batch_bucket: dict[tuple[str, bytes], list[str]] = {}
+        batch_holders: dict[str, list[MatchFeatures]] = {}  # phone/e-mail -> this batch's records
         for c in candidates:
             own = c.current_guest
             if own is None:
@@ -223,6 +230,8 @@ class Resolver:
                 for r in buckets.get(key, []) + batch_bucket.get(key, []):
                     if r != c.record_id:
                         kinds_of.setdefault(r, set()).add(key[0])
+            near = [feats[r] for r in kinds_of if r in feats]
+            ctx = evidence_context(c.features, near, guests_on, batch_holders)
             best: dict[str, tuple[Comparison, set[str]]] = {}
             for r, kinds in kinds_of.items():
                 f = feats.get(r)
@@ -231,7 +240,7 @@ class Resolver:
                 g = find(guest_of[r])
                 if g == own:
                     continue
-                cmp = self.scorer.compare(c.features, f)
+                cmp = self.scorer.compare(c.features, f, ctx)
                 prev = best.get(g)
                 if prev is None or cmp.score > prev[0].score:
                     best[g] = (cmp, kinds)
@@ -244,30 +253,60 @@ class Resolver:
                 ),
                 key=lambda g: order.get(g, (stamp, g)),
             )
-            group = [own, *targets]
+            # A record that would join two or more existing guests is a bridge: each side must
+            # reach the merge threshold on its own, and a masked phone never carries one.
+            stored_sides = [g for g in targets if g != own] + ([own] if c.current_guest else [])
+            bridging = len(stored_sides) > 1
+            held: dict[str, str] = {}
+            if bridging:
+                for g in targets:
+                    if only_masked(best[g][0].agreements):
+                        held[g] = "masked phone cannot bridge two guests"
+            # the record's own earlier version is not evidence against it
+            joined_records = [c.features] + [f for r, f in profile.get(own, []) if r != c.record_id]
+            group = [own]
+            for g in targets:
+                if g in held:
+                    continue
+                # the whole profile: no record of the guest may contradict the records joining it
+                theirs = [f for r, f in profile.get(g, []) if r != c.record_id]
+                why = first_contradiction(joined_records, theirs)
+                if why is not None:
+                    held[g] = f"contradicts the guest's {why}"
+                    continue
+                group.append(g)
+                joined_records += theirs
             survivor = min(group, key=lambda g: order.get(g, (stamp, g)))
             joined = {survivor}
             for g in group:
                 if g == survivor or any(is_apart(g, x) for x in joined):
                     continue
                 joined.add(g)
-                res.merges.append(self._merge(c, survivor, g, own, best, members))
+                res.merges.append(self._merge(c, survivor, g, own, best, members, ctx))
                 alias[g] = survivor
                 members.setdefault(survivor, []).extend(members.pop(g, []))
+                profile.setdefault(survivor, []).extend(profile.pop(g, []))
             own = survivor
+            profile[own] = [x for x in profile.get(own, []) if x[0] != c.record_id]
+            profile[own].append((c.record_id, c.features))
             for g, (cmp, kinds) in best.items():
                 if (
-                    cmp.decision is Decision.REVIEW
+                    (cmp.decision is Decision.REVIEW or g in held)
                     and find(g) != own
                     and not is_apart(own, find(g))
                     and (c.record_id, g) not in reviewed
                 ):
                     reviewed.add((c.record_id, g))
                     ev = {"record": c.label, "blocked_on": sorted(kinds), **cmp.evidence(), **self._band()}
+                    ev.update(household_notes(c.features, ctx))
+                    if g in held:
+                        ev["held"] = held[g]
                     res.reviews.append(Review(c.record_id, g, cmp.score, ev))
 
             guest_of[c.record_id] = own
             feats[c.record_id] = c.features
+            for v in (*c.features.phones, *c.features.emails):
+                batch_holders.setdefault(v, []).append(c.features)
             for key in c.keys:
                 batch_bucket.setdefault(key, []).append(c.record_id)
         res.assignment = {c.record_id: find(guest_of[c.record_id]) for c in candidates}
@@ -284,6 +323,63 @@ class Resolver:
         res.reviews = list(unique.values())
         return res
 
+    def _guests_on(self, conn: Connection, stored: Iterable[MatchFeatures], skip: set[str]) -> dict[str, int]:
+        """For the candidates' phones and e-mails that no arriving record carries (those are
+        counted from the candidates themselves): how many guests of the store hold each."""
+        wanted: dict[tuple[str, bytes], str] = {}
+        for f in stored:
+            for kind, values in (("phone", f.phones), ("email", f.emails)):
+                for v in values:
+                    if v not in skip:
+                        wanted[(kind, self.keyring.blind_index(v, table="guest_index", index=kind))] = v
+        out: dict[str, int] = {}
+        keys = sorted(wanted)
+        for chunk in _chunks(keys):
+            by_kind: dict[str, list[bytes]] = {}
+            for kind, h in chunk:
+                by_kind.setdefault(kind, []).append(h)
+            q = (
+                select(
+                    guest_index.c.kind, guest_index.c.hash, func.count(distinct(profile_records.c.guest_id))
+                )
+                .join(profile_records, profile_records.c.id == guest_index.c.record_id)
+                .where(
+                    or_(
+                        *(
+                            and_(guest_index.c.kind == k, guest_index.c.hash.in_(hs))
+                            for k, hs in by_kind.items()
+                        )
+                    )
+                )
+                .group_by(guest_index.c.kind, guest_index.c.hash)
+            )
+            for kind, h, n in conn.execute(q):
+                if n > 1:
+                    out[wanted[(kind, bytes(h))]] = n
+        return out
+
+    def _profiles(
+        self, conn: Connection, gids: list[str], known: dict[str, MatchFeatures]
+    ) -> dict[str, list[tuple[str, MatchFeatures]]]:
+        """Every stored record of the candidate guests, for the whole-profile rule (records
+        already decrypted for blocking are reused)."""
+        out: dict[str, list[tuple[str, MatchFeatures]]] = {}
+        for chunk in _chunks(gids):
+            q = select(profile_records.c.id, profile_records.c.guest_id).where(
+                profile_records.c.guest_id.in_(chunk)
+            )
+            missing: list[str] = []
+            for rid, gid in conn.execute(q):
+                if rid in known:
+                    out.setdefault(gid, []).append((rid, known[rid]))
+                else:
+                    missing.append(rid)
+            for sub in _chunks(missing):
+                for row in conn.execute(select(*_FEATURE_COLUMNS).where(profile_records.c.id.in_(sub))):
+                    f = decrypt_features(self.keyring, row, self.policy)
+                    out.setdefault(row.guest_id, []).append((row.id, f))
+        return out
+
     def _band(self) -> dict[str, Any]:
         return {"thresholds": {"review": self.scorer.thresholds.lower, "merge": self.scorer.thresholds.upper}}
 
@@ -295,10 +391,12 @@ class Resolver:
         own: str,
         best: dict[str, tuple[Comparison, set[str]]],
         members: dict[str, list[str]],
+        ctx: EvidenceContext,
     ) -> Merge:
         # The evidence is the arriving record's comparison with whichever side it is not on;
         # a record bridging two existing guests carries both comparisons.
         ev: dict[str, Any] = {"rule": "fellegi-sunter", "record": c.label, **self._band()}
+        ev.update(household_notes(c.features, ctx))
         score: float | None = None
         for side, g in (("merged", merged), ("survivor", survivor)):
             if g == own or g not in best:

@@ -2,10 +2,15 @@
 
 A pair's score is the sum of the weights of its fields' agreement levels (a missing field
 adds nothing). Above ``upper`` the records merge, between ``lower`` and ``upper`` a person
-reviews them, below ``lower`` they stay apart. Two rules sit on top of the sum, because the
-worst failure is merging two people: without a corroborating identifier (phone, e-mail,
-document or birth date) a pair never merges automatically, and neither does one whose given
-names clearly differ (twins sharing a parent's phone).
+reviews them, below ``lower`` they stay apart. Rules sit on top of the sum, because the
+worst failure is merging two people:
+
+* no automatic merge without a corroborating identifier (phone, e-mail, document or birth
+  date); a phone or e-mail that the store has seen with several distinct people (a household,
+  an assistant, a couple) corroborates only together with the exact full name;
+* a masked phone corroborates only when it fits exactly one stored number among the candidates;
+* different given names, a different birth date or two different resident IDs block an
+  automatic merge; a Chinese given name with another character is another person (apart).
 """
 
 from __future__ import annotations
@@ -13,11 +18,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from .features import MatchFeatures
 from .identifiers import phone_consistent
+from .name_match import compare_names as _compare_names
+
+if TYPE_CHECKING:
+    from .evidence import EvidenceContext
 
 
 class Decision(StrEnum):
@@ -29,10 +39,11 @@ class Decision(StrEnum):
 # Agreement levels per field, strongest first; "differ" is always last.
 LEVELS: dict[str, tuple[str, ...]] = {
     "surname": ("exact", "close", "fuzzy", "differ"),
-    "given": ("exact", "close", "fuzzy", "differ"),
+    "given": ("exact", "alias", "close", "fuzzy", "near", "differ", "distinct"),
     "birth_date": ("exact", "close", "differ"),
-    "phone": ("exact", "masked", "differ"),
-    "email": ("exact", "differ"),
+    # shared: one the store holds for several people; ambiguous: a mask several numbers fit
+    "phone": ("exact", "shared", "masked", "ambiguous", "differ"),
+    "email": ("exact", "shared", "differ"),
     "document": ("exact", "close", "differ", "conflict"),
     "postcode": ("exact", "close", "differ"),
     "street": ("exact", "close", "differ"),
@@ -44,10 +55,19 @@ LEVELS: dict[str, tuple[str, ...]] = {
 # hotel may set its own in [identity.weights] or estimate them with EM (``em.py``).
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
     "surname": {"exact": 4.0, "close": 2.0, "fuzzy": 0.0, "differ": -4.0},
-    "given": {"exact": 6.0, "close": 3.0, "fuzzy": 0.0, "differ": -6.0},
-    "birth_date": {"exact": 10.0, "close": 3.0, "differ": -6.0},
-    "phone": {"exact": 14.0, "masked": 5.0, "differ": -6.0},
-    "email": {"exact": 14.0, "differ": -1.0},
+    "given": {
+        "exact": 6.0,
+        "alias": 4.0,
+        "close": 3.0,
+        "fuzzy": 0.0,
+        "near": -4.0,
+        "differ": -6.0,
+        "distinct": -10.0,
+    },
+    "birth_date": {"exact": 10.0, "close": 3.0, "differ": -10.0},
+    # a household phone keeps some weight (the family is the right one) but not a person's
+    "phone": {"exact": 14.0, "shared": 8.0, "masked": 5.0, "ambiguous": 0.0, "differ": -6.0},
+    "email": {"exact": 14.0, "shared": 8.0, "differ": -1.0},
     "document": {"exact": 16.0, "close": 6.0, "differ": -4.0, "conflict": -20.0},
     "postcode": {"exact": 5.0, "close": 1.0, "differ": -2.0},
     "street": {"exact": 7.0, "close": 3.0, "differ": -2.0},
@@ -63,11 +83,21 @@ CORROBORATING = {
     ("document", "close"),  # one character off in a document number still names one person
     ("birth_date", "exact"),
 }
+# Corroborate only beside the exact full name: a household's phone or shared mailbox.
+HOUSEHOLD = {("phone", "shared"), ("email", "shared")}
 # Agreements that rule out an automatic merge whatever the score: two valid resident ID
 # numbers that differ are two people; so are different given names (twins share a phone, a
-# birth date, an address), unless an identity document says otherwise.
-VETOES = {("given", "differ"), ("document", "conflict")}
+# birth date, an address), unless an identity document agrees. A different birth date weighs
+# -10: with the exact name and one phone it still falls short of a merge.
+VETOES = {
+    ("given", "near"),
+    ("given", "differ"),
+    ("given", "distinct"),
+    ("document", "conflict"),
+}
 OVERRIDES_GIVEN_NAME = ("document", "exact")
+# A Chinese given name with another character is another person: apart, not a doubt to review.
+APART = ("given", "distinct")
 
 
 @dataclass(frozen=True)
@@ -87,33 +117,15 @@ class Comparison:
         return {"agreements": dict(sorted(self.agreements.items())), "score": round(self.score, 2)}
 
 
-def _name_level(a: str, b: str, close: float = 0.92, fuzzy: float = 0.8) -> tuple[str, float]:
-    if a == b:
-        return "exact", 1.0
-    s = JaroWinkler.similarity(a, b)
-    return ("close" if s >= close else "fuzzy" if s >= fuzzy else "differ"), s
+_NAME_WEIGHTS = {f: DEFAULT_WEIGHTS[f] for f in ("surname", "given")}
 
 
 def compare_names(a: MatchFeatures, b: MatchFeatures) -> dict[str, str]:
-    """Levels of the best-agreeing pair of readings (either order, any surname reading)."""
-    best: tuple[float, dict[str, str]] | None = None
-    for ra in a.readings:
-        for rb in b.readings:
-            out: dict[str, str] = {}
-            total = 0.0
-            if ra.surname and rb.surname:
-                out["surname"], s = _name_level(ra.surname, rb.surname)
-                total += s
-            if ra.given and rb.given:
-                out["given"], s = _name_level(ra.given, rb.given)
-                total += s
-            elif ra.surname + ra.given == rb.surname + rb.given:
-                # one side wrote the whole name as one word: ZHANGWEI
-                out = {"surname": "exact", "given": "exact"}
-                total = 2.0
-            if best is None or total > best[0]:
-                best = (total, out)
-    return best[1] if best else {}
+    return _compare_names(a.readings, b.readings, _NAME_WEIGHTS)
+
+
+def dob_level(a: str, b: str) -> str:
+    return _dob_level(a, b)
 
 
 def _dob_level(a: str, b: str) -> str:
@@ -127,17 +139,24 @@ def _dob_level(a: str, b: str) -> str:
     return "differ"
 
 
-def _phone_level(a: MatchFeatures, b: MatchFeatures) -> str | None:
-    if a.phones and b.phones and set(a.phones) & set(b.phones):
-        return "exact"
-    for m in a.masked_phones:
-        if any(phone_consistent(m, p) for p in b.phones) or m in b.masked_phones:
-            return "masked"
-    for m in b.masked_phones:
-        if any(phone_consistent(m, p) for p in a.phones):
-            return "masked"
-    # Both sides gave a number (full or masked) and none of them can be the same line.
-    if (a.phones or a.masked_phones) and (b.phones or b.masked_phones):
+def _phone_level(a: MatchFeatures, b: MatchFeatures, ctx: EvidenceContext | None) -> str | None:
+    shared = set(a.phones) & set(b.phones)
+    if shared:
+        return "exact" if ctx is None or any(ctx.people(p) <= 1 for p in shared) else "shared"
+    fits = [m for m in a.masked_phones if any(phone_consistent(m, p) for p in b.phones)]
+    fits += [m for m in b.masked_phones if any(phone_consistent(m, p) for p in a.phones)]
+    if fits:
+        # evidence only when the mask picks out one stored number among all the candidates
+        return "masked" if ctx is None or any(ctx.fitting(m) <= 1 for m in fits) else "ambiguous"
+    if set(a.masked_phones) & set(b.masked_phones):
+        return "masked" if ctx is None or ctx.fitting(a.masked_phones[0]) <= 1 else "ambiguous"
+
+    # Both sides gave a number (full or masked) and none of them can be the same line. A
+    # household's or an assistant's number on one side says nothing about the person's own.
+    def personal(f: MatchFeatures) -> bool:
+        return bool(f.masked_phones) or any(ctx is None or ctx.people(p) <= 1 for p in f.phones)
+
+    if (a.phones or a.masked_phones) and (b.phones or b.masked_phones) and personal(a) and personal(b):
         return "differ"
     return None
 
@@ -155,7 +174,7 @@ def _text_level(a: str, b: str, close: float = 0.85) -> str:
     return "exact" if s >= 0.97 else "close" if s >= close else "differ"
 
 
-def _document_level(a: list[str], b: list[str]) -> str:
+def document_level(a: list[str], b: list[str]) -> str:
     if set(a) & set(b):
         return "exact"
     if any(_code_level(x, y) == "close" for x in a for y in b):
@@ -167,16 +186,25 @@ def _document_level(a: list[str], b: list[str]) -> str:
     return "differ"
 
 
-def compare(a: MatchFeatures, b: MatchFeatures) -> dict[str, str]:
+def compare(a: MatchFeatures, b: MatchFeatures, ctx: EvidenceContext | None = None) -> dict[str, str]:
+    """Agreement levels; ``ctx`` (what the store says about ``a``'s identifiers) turns a
+    household's phone into "shared" and a mask several stored numbers fit into "ambiguous"."""
     out = compare_names(a, b)
     if a.birth_date and b.birth_date:
         out["birth_date"] = _dob_level(a.birth_date, b.birth_date)
-    if (p := _phone_level(a, b)) is not None:
+    if (p := _phone_level(a, b, ctx)) is not None:
         out["phone"] = p
     if a.emails and b.emails:
-        out["email"] = "exact" if set(a.emails) & set(b.emails) else "differ"
+        shared = set(a.emails) & set(b.emails)
+        out["email"] = (
+            "differ"
+            if not shared
+            else "exact"
+            if ctx is None or any(ctx.people(e) <= 1 for e in shared)
+            else "shared"
+        )
     if a.documents and b.documents:
-        out["document"] = _document_level(a.documents, b.documents)
+        out["document"] = document_level(a.documents, b.documents)
     if a.postcode and b.postcode:
         out["postcode"] = _code_level(a.postcode, b.postcode)
     if a.street and b.street:
@@ -184,6 +212,22 @@ def compare(a: MatchFeatures, b: MatchFeatures) -> dict[str, str]:
     if a.city and b.city:
         out["city"] = _text_level(a.city, b.city, close=0.9)
     return out
+
+
+def corroborated(agreements: Mapping[str, str]) -> bool:
+    """A person-identifying agreement: one of CORROBORATING, or a household's identifier beside
+    the exact full name (two of a family rarely share a given name)."""
+    pairs = set(agreements.items())
+    if pairs & CORROBORATING:
+        return True
+    full_name = agreements.get("surname") == "exact" and agreements.get("given") == "exact"
+    return bool(pairs & HOUSEHOLD) and full_name
+
+
+def only_masked(agreements: Mapping[str, str]) -> bool:
+    """Whether the masked phone is the only identifier the pair agrees on (never a bridge)."""
+    rest = {k: v for k, v in agreements.items() if (k, v) != ("phone", "masked")}
+    return agreements.get("phone") == "masked" and not corroborated(rest)
 
 
 @dataclass
@@ -197,17 +241,25 @@ class Scorer:
         return sum(self.weights.get(f, {}).get(level, 0.0) for f, level in agreements.items())
 
     def decide(self, agreements: Mapping[str, str], score: float) -> Decision:
-        if score < self.thresholds.lower:
-            return Decision.APART
         pairs = set(agreements.items())
+        documented = OVERRIDES_GIVEN_NAME in pairs
+        if score < self.thresholds.lower or (APART in pairs and not documented):
+            return Decision.APART
         vetoes = pairs & VETOES
-        if OVERRIDES_GIVEN_NAME in pairs or not self.given_name_veto:
+        if documented:
+            vetoes -= {
+                ("given", "near"),
+                ("given", "differ"),
+                ("given", "distinct"),
+                ("birth_date", "differ"),
+            }
+        elif not self.given_name_veto:
             vetoes.discard(("given", "differ"))
-        if score >= self.thresholds.upper and pairs & CORROBORATING and not vetoes:
+        if score >= self.thresholds.upper and corroborated(agreements) and not vetoes:
             return Decision.MERGE
         return Decision.REVIEW
 
-    def compare(self, a: MatchFeatures, b: MatchFeatures) -> Comparison:
-        agreements = compare(a, b)
+    def compare(self, a: MatchFeatures, b: MatchFeatures, ctx: EvidenceContext | None = None) -> Comparison:
+        agreements = compare(a, b, ctx)
         s = self.score(agreements)
         return Comparison(agreements, s, self.decide(agreements, s))
