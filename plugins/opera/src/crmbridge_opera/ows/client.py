@@ -203,7 +203,9 @@ class OwsClient:
         )
 
     # -- the one way to call OWS -----------------------------------------------------------
-    def call(self, service: str, operation: str, *, write: bool = False, check: bool = True, **body: Any) -> Any:
+    def call(
+        self, service: str, operation: str, *, write: bool = False, check: bool = True, **body: Any
+    ) -> Any:
         """Call `service.operation(**body)`; return the response or raise an `OperaError`."""
         transaction = uuid.uuid4().hex[:20]
         exp = wait_exponential(multiplier=BACKOFF_INITIAL_S, max=BACKOFF_MAX_S)
@@ -215,7 +217,8 @@ class OwsClient:
             if isinstance(exc, requests.RequestException):
                 return not write or not _may_have_arrived(exc)
             if isinstance(exc, zeep.exceptions.Fault):
-                return not write
+                # A Client fault says the request itself is wrong: sending it again cannot help.
+                return not write and "client" not in str(exc.code or "").lower()
             return False
 
         def before_sleep(state: RetryCallState) -> None:
@@ -244,7 +247,9 @@ class OwsClient:
                 raise UncertainOutcome(
                     f"OWS {operation}: SOAP Fault after sending; it may have been applied"
                 ) from None
-            raise OwsError(operation, str(exc.message or "")[:300], str(exc.code or "") or None, fault=True) from None
+            raise OwsError(
+                operation, str(exc.message or "")[:300], str(exc.code or "") or None, fault=True
+            ) from None
         except RetryError as err:
             last = err.last_attempt.exception()
             if isinstance(last, zeep.exceptions.Fault):
@@ -256,7 +261,9 @@ class OwsClient:
             ) from None
         return result_of(operation, resp) if check else resp
 
-    def _attempt(self, service: str, operation: str, transaction: str, write: bool, body: dict[str, Any]) -> Any:
+    def _attempt(
+        self, service: str, operation: str, transaction: str, write: bool, body: dict[str, Any]
+    ) -> Any:
         svc = self.service(service)
         started = time.monotonic()
         try:

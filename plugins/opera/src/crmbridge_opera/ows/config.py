@@ -29,11 +29,17 @@ class OwsConfig(AdapterConfig):
     chain_code: str = Field(default="", max_length=20)
     backfill_days: int = Field(default=30, ge=0, le=3650)
     lookahead_days: int = Field(default=14, ge=0, le=365)
+    max_stay_days: int = Field(
+        default=30, ge=1, le=365, description="longest stay re-read for stays and folios"
+    )
     window_days: int = Field(default=7, ge=1, le=31, description="days per FutureBookingSummary call")
     alert_code: str = Field(default="CRM", min_length=1, max_length=20)
     alert_area: str = Field(default="CHECKIN", min_length=1, max_length=20)
     comment_type: str = Field(default="RESERVATION", max_length=20, description="profile note type")
     timezone: str | None = Field(default=None, description="the hotel's zone; default the top-level one")
+    profile_refresh_minutes: int = Field(
+        default=240, ge=0, le=10080, description="re-read arriving guests at most this often"
+    )
     timeout_s: float = Field(default=30.0, gt=0, le=300)
     max_attempts: int = Field(default=5, ge=1, le=20)
     max_requests_per_second: float = Field(default=10.0, gt=0, le=100)

@@ -14,7 +14,12 @@ from decimal import Decimal
 from crmbridge.synthetic import CHANNELS, PREFS, RATES, REQUESTS, ROOM_TYPES, invent_person
 
 TIERS = ["GOLD", "PLATINUM", "BLACK", "RED", "DIAMOND"]
-RATE_CNY = {"DLK": Decimal("888.00"), "DLT": Decimal("888.00"), "EXK": Decimal("1288.00"), "STE": Decimal("2688.00")}
+RATE_CNY = {
+    "DLK": Decimal("888.00"),
+    "DLT": Decimal("888.00"),
+    "EXK": Decimal("1288.00"),
+    "STE": Decimal("2688.00"),
+}
 SHANGHAI = timedelta(hours=8)
 
 
@@ -98,7 +103,9 @@ def make_profile(rng: random.Random, n: int, pid: str, modified: datetime) -> Si
         prof.preferences.append(SimPreference(group, code, code.replace("_", " ").title()))
     if rng.random() < 0.4:
         level = rng.choice(TIERS)
-        prof.memberships.append(("HCC", f"88{rng.randrange(10**8):08d}", level, float(rng.randrange(100, 90000))))
+        prof.memberships.append(
+            ("HCC", f"88{rng.randrange(10**8):08d}", level, float(rng.randrange(100, 90000)))
+        )
         if level in ("BLACK", "RED", "DIAMOND"):
             prof.vip = "VIP1"
     return prof

@@ -14,6 +14,7 @@ starts it and prints a `[sources.opera5]` table.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import random
@@ -162,7 +163,9 @@ class OwsSimulator:
         self.stop()
 
     # -- data and faults ----------------------------------------------------------------------
-    def populate(self, n: int, *, first_arrival: date, days: int, seed: int = 7, today: date | None = None) -> None:
+    def populate(
+        self, n: int, *, first_arrival: date, days: int, seed: int = 7, today: date | None = None
+    ) -> None:
         """`n` invented reservations arriving over `days` days; about one guest in five returns."""
         rng = random.Random(seed)
         today = today or datetime.now(UTC).date()
@@ -196,7 +199,9 @@ class OwsSimulator:
     def calls(self, operation: str, *, ok: bool = True) -> int:
         """How many calls of `operation` were answered (with SUCCESS, when `ok`)."""
         return sum(
-            1 for r in self.requests if r.operation == operation and (not ok or (r.status == 200 and r.flag == "SUCCESS"))
+            1
+            for r in self.requests
+            if r.operation == operation and (not ok or (r.status == 200 and r.flag == "SUCCESS"))
         )
 
     def max_rate(self, window: float = 1.0) -> int:
@@ -226,7 +231,9 @@ class OwsSimulator:
 
     def wsdl(self, service: str) -> bytes:
         raw = (self.wsdl_dir / f"{service}.wsdl").read_bytes()
-        return raw.replace(b"http://127.0.0.1/ows/" + service.encode() + b".asmx", f"{self.url}/{service}.asmx".encode())
+        return raw.replace(
+            b"http://127.0.0.1/ows/" + service.encode() + b".asmx", f"{self.url}/{service}.asmx".encode()
+        )
 
     def handle_post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         service = path.rsplit("/", 1)[-1].removesuffix(".asmx")
@@ -245,9 +252,11 @@ class OwsSimulator:
             operation = etree.QName(request).localname.removesuffix("Request")
             rec.operation = operation
             action = headers.get("soapaction", "").strip('"')
-            problems = [] if action == ACTION.format(service=service, operation=operation) else [
-                f"SOAPAction {action!r} does not name {service}#{operation}"
-            ]
+            problems = (
+                []
+                if action == ACTION.format(service=service, operation=operation)
+                else [f"SOAPAction {action!r} does not name {service}#{operation}"]
+            )
             problems += [f"OGHeader {p}" for p in schemas.problems(service, header)]
             problems += schemas.problems(service, request)
             op = self.binding(service)._operations.get(operation)
@@ -255,20 +264,28 @@ class OwsSimulator:
                 problems.append(f"{service} has no operation {operation}")
             if problems:
                 rec.violation = "; ".join(problems)[:2000]
-                raise _Answer(500, self._fault_xml("Client", "request does not conform to the WSDL: " + rec.violation))
+                raise _Answer(
+                    500, self._fault_xml("Client", "request does not conform to the WSDL: " + rec.violation)
+                )
             transaction = header.get("transactionID", "")
             if not self._authenticated(header):
-                raise _Answer(200, self._reply(op, transaction, rec, {}, fail=(AUTH_FAILED, "AUTHENTICATION_FAILED")))
+                raise _Answer(
+                    200, self._reply(op, transaction, rec, {}, fail=(AUTH_FAILED, "AUTHENTICATION_FAILED"))
+                )
             fault = self._take_fault(operation)
             if fault is not None and fault.kind != "lost":
                 if fault.kind == "slow":
                     time.sleep(fault.delay)
                 elif fault.kind == "soap_fault":
-                    raise _Answer(500, self._fault_xml("Server", "Object reference not set (simulated failure)"))
+                    raise _Answer(
+                        500, self._fault_xml("Server", "Object reference not set (simulated failure)")
+                    )
                 elif fault.kind == "http503":
                     raise _Answer(503, b"Service Unavailable", "text/html")
                 elif fault.kind == "fail":
-                    raise _Answer(200, self._reply(op, transaction, rec, {}, fail=("Simulated failure", "SIM_FAIL")))
+                    raise _Answer(
+                        200, self._reply(op, transaction, rec, {}, fail=("Simulated failure", "SIM_FAIL"))
+                    )
             args = self._deserialize(op, root)
             with self._lock:
                 result = getattr(self, f"_op_{operation}")(args)
@@ -309,7 +326,12 @@ class OwsSimulator:
         return element.parse(request, op.input.wsdl.types)
 
     def _reply(
-        self, op: Any, transaction: str, rec: Recorded, body: dict[str, Any], fail: tuple[str, str] | None = None
+        self,
+        op: Any,
+        transaction: str,
+        rec: Recorded,
+        body: dict[str, Any],
+        fail: tuple[str, str] | None = None,
     ) -> bytes:
         if fail:
             text, code = fail
@@ -347,7 +369,12 @@ class OwsSimulator:
             "EMails": {"NameEmail": [{"_value_1": p.email, "emailType": "EMAIL", "primary": True}]},
             "Memberships": {
                 "NameMembership": [
-                    {"membershipType": t, "membershipNumber": no, "membershipLevel": lvl, "currentPoints": pts}
+                    {
+                        "membershipType": t,
+                        "membershipNumber": no,
+                        "membershipLevel": lvl,
+                        "currentPoints": pts,
+                    }
                     for t, no, lvl, pts in p.memberships
                 ]
             },
@@ -384,10 +411,15 @@ class OwsSimulator:
             "resGuestRPH": 0,
         }  # fmt: skip
         if detail and r.checked_in:
-            guest["InHouseTimeSpan"] = {"StartDate": r.checked_in, "EndDate": r.checked_out or _dt(r.departure)}
+            guest["InHouseTimeSpan"] = {
+                "StartDate": r.checked_in,
+                "EndDate": r.checked_out or _dt(r.departure),
+            }
         if detail and r.specials:
             guest["SpecialRequests"] = {
-                "SpecialRequest": [{"_value_1": [{"Text": {"_value_1": s}}], "requestCode": "REQ"} for s in r.specials]
+                "SpecialRequest": [
+                    {"_value_1": [{"Text": {"_value_1": s}}], "requestCode": "REQ"} for s in r.specials
+                ]
             }
         body: dict[str, Any] = {
             "UniqueIDList": {"UniqueID": [
@@ -396,7 +428,9 @@ class OwsSimulator:
             ]},
             "RoomStays": {"RoomStay": [{
                 "RatePlans": {"RatePlan": [{"ratePlanCode": r.rate_code}]},
-                "RoomTypes": {"RoomType": [{"roomTypeCode": r.room_type, "RoomNumber": [r.room] if r.room else []}]},
+                "RoomTypes": {"RoomType": [
+                    {"roomTypeCode": r.room_type, "RoomNumber": [r.room] if r.room else []},
+                ]},
                 "GuestCounts": {"GuestCount": [
                     {"ageQualifyingCode": "ADULT", "count": r.adults},
                     {"ageQualifyingCode": "CHILD", "count": r.children},
@@ -421,7 +455,11 @@ class OwsSimulator:
 
     def _op_FetchProfile(self, a: Any) -> Any:
         p = self._profile_of(a.NameID)
-        return ("Profile not found", "PROFILE_NOT_FOUND") if p is None else {"ProfileDetails": self._profile_body(p)}
+        return (
+            ("Profile not found", "PROFILE_NOT_FOUND")
+            if p is None
+            else {"ProfileDetails": self._profile_body(p)}
+        )
 
     def _op_FetchCommentList(self, a: Any) -> Any:
         p = self._profile_of(a.NameID)
@@ -444,7 +482,7 @@ class OwsSimulator:
             return ("Profile not found", "PROFILE_NOT_FOUND")
         c = a.Comment
         p.comments.append(
-            SimComment(next(self._ids), c.commentTitle or "", c.commentType or "", _texts(c), c.insertUser or "OWS")
+            SimComment(next(self._ids), c.commentTitle or "", c.commentType or "", _texts(c), self.username)
         )
         self._touch(p)
         return {}
@@ -474,7 +512,7 @@ class OwsSimulator:
         x = a.Preference
         if not any(q.type == x.preferenceType and q.value == x.preferenceValue for q in p.preferences):
             desc = _texts(x.PreferenceDescription) or x.preferenceValue
-            p.preferences.append(SimPreference(x.preferenceType, x.preferenceValue, desc, x.insertUser or "OWS"))
+            p.preferences.append(SimPreference(x.preferenceType, x.preferenceValue, desc, self.username))
             self._touch(p)
         return {}
 
@@ -484,7 +522,9 @@ class OwsSimulator:
             return ("Profile not found", "PROFILE_NOT_FOUND")
         x = a.Preference
         before = len(p.preferences)
-        p.preferences = [q for q in p.preferences if not (q.type == x.preferenceType and q.value == x.preferenceValue)]
+        p.preferences = [
+            q for q in p.preferences if not (q.type == x.preferenceType and q.value == x.preferenceValue)
+        ]
         if len(p.preferences) == before:
             return ("Preference not found", "PREFERENCE_NOT_FOUND")
         self._touch(p)
@@ -505,7 +545,11 @@ class OwsSimulator:
         kind = span.dateType or "ARRIVAL_DATE"
         filters = a.AdditionalFilters
         status = getattr(filters, "ReservationStatus", None) if filters is not None else None
-        hotel = getattr(getattr(filters, "HotelReference", None), "hotelCode", None) if filters is not None else None
+        hotel = (
+            getattr(getattr(filters, "HotelReference", None), "hotelCode", None)
+            if filters is not None
+            else None
+        )
         if hotel and hotel != self.hotel:
             return ("Invalid resort code", "INVALID_RESORT")
         out = []
@@ -541,7 +585,11 @@ class OwsSimulator:
                 if action == "DELETE":
                     alerts.remove(mine)
                 else:
-                    mine.code, mine.area, mine.text = x.Code or mine.code, x.Area or mine.area, _texts(x.Description)
+                    mine.code, mine.area, mine.text = (
+                        x.Code or mine.code,
+                        x.Area or mine.area,
+                        _texts(x.Description),
+                    )
         if action != "FETCH":
             r.updated = max(datetime.now(UTC).replace(microsecond=0), r.updated + timedelta(seconds=1))
         shown = [
@@ -564,7 +612,15 @@ class OwsSimulator:
             for i in r.folio
         ]  # fmt: skip
         total = sum((i.amount for i in r.folio), Decimal(0))
-        return {"Invoice": [{"BillItems": items, "CurrentBalance": {"_value_1": float(total), "currencyCode": "CNY"}, "FolioViewNo": 1}]}
+        return {
+            "Invoice": [
+                {
+                    "BillItems": items,
+                    "CurrentBalance": {"_value_1": float(total), "currencyCode": "CNY"},
+                    "FolioViewNo": 1,
+                }
+            ]
+        }
 
     def _op_QueryLov(self, a: Any) -> Any:
         return {}
@@ -603,10 +659,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, answer = sim.handle_post(urlsplit(self.path).path, headers, body)
-        try:
+        # The client may have given up waiting (a lost answer): nobody left to answer.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._send(status, answer, "text/html" if status == 503 else "text/xml; charset=utf-8")
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting (a lost answer)
 
 
 def demo_options(sim: OwsSimulator) -> dict[str, Any]:

@@ -68,12 +68,11 @@ def subset(source: bytes, service: str, operations: Iterable[str]) -> bytes:
     root = etree.fromstring(source, _parser())
     ops = set(operations)
     port_type = next(
-        pt for pt in root.iter(f"{{{WSDL}}}portType") if pt.get("name") == f"{service}ServiceSoap"
-        or pt.get("name") == f"{service}Soap"
+        pt
+        for pt in root.iter(f"{{{WSDL}}}portType")
+        if pt.get("name") == f"{service}ServiceSoap" or pt.get("name") == f"{service}Soap"
     )
-    binding = next(
-        b for b in root.iter(f"{{{WSDL}}}binding") if b.find(f"{{{SOAP}}}binding") is not None
-    )
+    binding = next(b for b in root.iter(f"{{{WSDL}}}binding") if b.find(f"{{{SOAP}}}binding") is not None)
     missing = ops - {o.get("name") for o in port_type.iter(f"{{{WSDL}}}operation")}
     if missing:
         raise ValueError(f"{service}: operations not in the WSDL: {', '.join(sorted(missing))}")
