@@ -40,3 +40,24 @@ class RequestBudget:
             self.sent += 1
         if start > now:
             self.sleep(start - now)
+
+
+_shared: dict[tuple[str, str, float], RequestBudget] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_budget(source: str, server: str, per_second: float) -> RequestBudget:
+    """One budget per (source, server) for the whole process: a new client for each stream
+    (or a scheduler job) must not start with a fresh allowance and burst."""
+    with _shared_lock:
+        key = (source, server, per_second)
+        if key not in _shared:
+            _shared[key] = RequestBudget(per_second)
+        return _shared[key]
+
+
+def count_requests(ctx: object, n: int) -> None:
+    """Add `n` to the source's request count (`SourceContext.stats`), for the sync summary."""
+    stats = getattr(ctx, "stats", None)
+    if isinstance(stats, dict):
+        stats["requests"] = stats.get("requests", 0) + n

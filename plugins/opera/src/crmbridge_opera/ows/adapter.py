@@ -24,6 +24,7 @@ from typing import Any
 from crmbridge.adapters.base import AdapterType, Batch, PushResult, SourceContext
 from crmbridge.models import Alert, FolioLine, GuestProfile, Reservation, Stay
 
+from ..budget import count_requests, shared_budget
 from ..hoteltime import hotel_today, utcnow
 from .client import OwsClient
 from .config import OwsConfig
@@ -38,14 +39,15 @@ CAPABILITIES = frozenset({"reservations", "profiles", "stays", "folios", "push_a
 @contextmanager
 def session(ctx: SourceContext) -> Iterator[OwsClient]:
     """A client for one stream; its requests are added to the source's count."""
-    client = OwsClient(ctx.settings, logger=ctx.log)
+    cfg: OwsConfig = ctx.settings
+    budget = shared_budget(ctx.name, cfg.base_url, cfg.max_requests_per_second)
+    before = budget.sent
+    client = OwsClient(cfg, logger=ctx.log, budget=budget)
     try:
         yield client
     finally:
         client.close()
-        stats = getattr(ctx, "stats", None)
-        if isinstance(stats, dict):
-            stats["requests"] = stats.get("requests", 0) + client.requests_sent
+        count_requests(ctx, budget.sent - before)
 
 
 def _state(cursor: str | None, full: bool) -> dict[str, Any]:

@@ -241,7 +241,7 @@ class OwsSimulator:
         with self._lock:
             self.requests.append(rec)
         try:
-            if service not in BINDINGS or not path.startswith(PREFIX):
+            if service not in BINDINGS or path != f"{PREFIX}/{service}.asmx":
                 raise _Answer(404, b"not found", "text/plain")
             try:
                 root = schemas.parse_safely(body, MAX_BODY)
@@ -643,7 +643,11 @@ class _Handler(BaseHTTPRequestHandler):
         sim: OwsSimulator = self.server.sim  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
         service = parts.path.rsplit("/", 1)[-1].removesuffix(".asmx")
-        if parts.query.lower() != "wsdl" or service not in BINDINGS or not parts.path.startswith(PREFIX):
+        if (
+            parts.query.lower() != "wsdl"
+            or service not in BINDINGS
+            or parts.path != f"{PREFIX}/{service}.asmx"
+        ):
             self._send(404, b"not found", "text/plain")
             return
         with sim._lock:
