@@ -259,8 +259,13 @@ def pms_sources(cfg: Config, hooks: Hooks) -> list[str]:
     ]
 
 
+def now_in(zone: ZoneInfo) -> datetime:
+    """The current time in `zone`; tests replace this to stand at a given hour."""
+    return datetime.now(zone)
+
+
 def hotel_today(cfg: Config) -> date:
-    return datetime.now(ZoneInfo(cfg.timezone)).date()
+    return now_in(ZoneInfo(cfg.timezone)).date()
 
 
 def run_prearrival(

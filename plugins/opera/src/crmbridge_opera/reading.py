@@ -8,6 +8,7 @@ is read once).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ PROFILE_FETCH = ["Address", "Communication", "Preference", "Membership", "Commen
 
 def _raw(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def _raw_sorted(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str, sort_keys=True)
 
 
 @dataclass
@@ -97,13 +102,22 @@ class Reader:
         infos, _ = self.search({"reservationIdList": [reservation], "limit": 1})
         return infos[0] if infos else None
 
-    def reservations(self, infos: list[dict[str, Any]], cursor: str | None) -> Batch[Reservation]:
+    def reservations(
+        self, infos: list[dict[str, Any]], cursor: str | None, hashes: dict[str, str] | None = None
+    ) -> Batch[Reservation]:
+        """Map `infos` with their guests. With `hashes`, a reservation whose content hash is
+        there already is skipped (unchanged: no getProfile), and new hashes are recorded."""
         batch: Batch[Reservation] = Batch([], cursor)
         for info in infos:
             rid = reservation_id(info)
             if not rid:
                 batch.rejects.append(Reject("(no id)", "reservation has no reservationIdList id", _raw(info)))
                 continue
+            if hashes is not None:
+                digest = hashlib.sha256(_raw_sorted(info).encode()).hexdigest()[:16]
+                if hashes.get(rid) == digest:
+                    continue
+                hashes[rid] = digest
             pid = profile_id(info)
             guest = self.profile(pid) if pid else None
             mapped = map_reservation(info, source=self.ctx.name, hotel=self.hotel, guest=guest)

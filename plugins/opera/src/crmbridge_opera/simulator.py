@@ -59,6 +59,7 @@ class Recorded:
     operation: str | None = None
     status: int = 0
     violation: str | None = None
+    at: float = field(default_factory=time.monotonic)  # arrival time, to measure request rates
 
 
 @dataclass
@@ -211,6 +212,16 @@ class OhipSimulator:
 
     def violations(self) -> list[Recorded]:
         return [r for r in self.requests if r.violation]
+
+    def max_rate(self, window: float = 1.0) -> int:
+        """The most requests that arrived within any `window` seconds (half-open)."""
+        times = sorted(r.at for r in self.requests)
+        best, lo = 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= window:
+                lo += 1
+            best = max(best, hi - lo + 1)
+        return best
 
     # -- request handling ----------------------------------------------------------------------
     def handle(
