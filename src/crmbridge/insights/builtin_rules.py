@@ -148,7 +148,9 @@ class Dietary(AlertRule):
             items = _join(lang, (label(c, lang) for c in allergy))
             a = f"过敏：{items}（请与客人确认）" if lang == "zh" else f"allergy: {items} (confirm with guest)"
         sep = ("；" if lang == "zh" else "; ") if d and a else ""
-        return Finding(self.say(settings, lang, diet=d, allergy=a, sep=sep), sorted(set(evidence)))
+        prefs = [("DIET", c) for c in dict.fromkeys(diet)] + [("ALLERGY", c) for c in dict.fromkeys(allergy)]
+        text = self.say(settings, lang, diet=d, allergy=a, sep=sep)
+        return Finding(text, sorted(set(evidence)), prefs)
 
 
 class RoomSettings(RuleSettings):

@@ -20,7 +20,15 @@ from crmbridge.models import FolioLine, GuestProfile, Reservation, Stay
 
 from .client import OperaClient
 from .errors import OperaApiError
-from .mapping import map_folio_lines, map_profile, map_reservation, map_stay, profile_id, reservation_id
+from .mapping import (
+    OWNED_PREFERENCE,
+    map_folio_lines,
+    map_profile,
+    map_reservation,
+    map_stay,
+    profile_id,
+    reservation_id,
+)
 
 WINDOW_DAYS = 7
 MAX_PAGES_PER_WINDOW = 2000  # a runaway `hasMore` must not loop forever
@@ -48,6 +56,7 @@ class Reader:
     ctx: SourceContext
     client: OperaClient
     _profiles: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    _owned: dict[str, set[str]] | None = None
 
     @property
     def hotel(self) -> str:
@@ -141,8 +150,25 @@ class Reader:
                 if exc.status != 404:
                     raise
                 body = {}
-            self._profiles[pid] = map_profile(body, source=self.ctx.name, profile_id=pid) if body else None
+            mapped = map_profile(body, source=self.ctx.name, profile_id=pid) if body else None
+            if mapped is not None and mapped.get("preferences"):
+                # What crmbridge wrote back is not evidence about the guest: leave it out.
+                owned = self.owned_preferences().get(pid, set())
+                mapped["preferences"] = [
+                    p for p in mapped["preferences"] if f"{p['category']}:{p['code']}" not in owned
+                ]
+            self._profiles[pid] = mapped
         return self._profiles[pid]
+
+    def owned_preferences(self) -> dict[str, set[str]]:
+        """Per profile, the `group:code` preferences crmbridge created (from the push ledger)."""
+        if self._owned is None:
+            self._owned = {}
+            ledger = self.ctx.ledger
+            for e in ledger.entries("sent") if ledger is not None else ():
+                if e.target == "profile" and e.external_id and e.external_id.startswith(OWNED_PREFERENCE):
+                    self._owned.setdefault(e.pms_id, set()).add(e.external_id.removeprefix(OWNED_PREFERENCE))
+        return self._owned
 
     def profiles(self, pids: list[str], cursor: str | None, ack: list[int]) -> Batch[GuestProfile]:
         batch: Batch[GuestProfile] = Batch([], cursor, ack=ack)
