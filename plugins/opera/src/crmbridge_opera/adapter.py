@@ -31,7 +31,7 @@ from .client import OperaClient
 from .config import OperaConfig
 from .hoteltime import hotel_today
 from .mapping import reservation_id
-from .reading import Reader, Window
+from .reading import Reader, Window, remember
 
 TYPE = "opera"
 EVENT_CHUNK = 50
@@ -63,9 +63,15 @@ def _chunks(items: list[Any], n: int) -> Iterator[list[Any]]:
 def fetch_reservations(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Reservation]]:
     cfg: OperaConfig = ctx.settings
     state = {} if full or not cursor else json.loads(cursor)
-    incremental = json.dumps({"phase": "incremental"})
     day = hotel_today(ctx)
     end = day + timedelta(days=cfg.lookahead_days)
+    # Content hashes of the arrivals re-read last time: an unchanged reservation costs no
+    # getProfile (profile changes arrive as Profile business events).
+    hashes: dict[str, str] = dict(state.get("hashes") or {})
+
+    def cur() -> str:
+        return json.dumps({"phase": "incremental", "hashes": hashes})
+
     with make_client(ctx) as client:
         reader = Reader(ctx, client)
         backfilling = state.get("phase") != "incremental"
@@ -76,19 +82,20 @@ def fetch_reservations(ctx: SourceContext, cursor: str | None, full: bool) -> It
                 else Window(day - timedelta(days=cfg.backfill_days))
             )
             for infos, nxt in reader.walk("arrival", start, end):
-                cur = (
-                    {"phase": "backfill", "start": nxt.start.isoformat(), "offset": nxt.offset}
+                batch = reader.reservations(infos, None)
+                remember(infos, hashes, day)
+                batch.cursor = json.dumps(
+                    {
+                        "phase": "backfill",
+                        "start": nxt.start.isoformat(),
+                        "offset": nxt.offset,
+                        "hashes": hashes,
+                    }
                     if nxt
-                    else {"phase": "incremental"}
+                    else {"phase": "incremental", "hashes": hashes}
                 )
-                yield reader.reservations(infos, json.dumps(cur))
-            yield Batch([], incremental)
-        # Content hashes of the arrivals re-read last time: an unchanged reservation costs no
-        # getProfile (profile changes arrive as Profile business events).
-        hashes: dict[str, str] = dict(state.get("hashes") or {})
-
-        def cur() -> str:
-            return json.dumps({"phase": "incremental", "hashes": hashes})
+                yield batch
+            yield Batch([], cur())
 
         yield from _reservation_events(ctx, reader, cur())
         if not backfilling:

@@ -39,8 +39,19 @@ def _raw(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str)
 
 
-def _raw_sorted(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str, sort_keys=True)
+def content_hash(info: dict[str, Any]) -> str:
+    """A stable hash of a reservation summary: equal content, equal hash."""
+    raw = json.dumps(info, ensure_ascii=False, default=str, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def remember(infos: list[dict[str, Any]], hashes: dict[str, str], since: date) -> None:
+    """Record the hashes of the reservations arriving from `since` on (the ones the next
+    incremental run re-reads), so that run skips those still unchanged."""
+    for info in infos:
+        rid, arrival = reservation_id(info), (info.get("roomStay") or {}).get("arrivalDate")
+        if rid and arrival and str(arrival) >= since.isoformat():
+            hashes[rid] = content_hash(info)
 
 
 @dataclass
@@ -123,7 +134,7 @@ class Reader:
                 batch.rejects.append(Reject("(no id)", "reservation has no reservationIdList id", _raw(info)))
                 continue
             if hashes is not None:
-                digest = hashlib.sha256(_raw_sorted(info).encode()).hexdigest()[:16]
+                digest = content_hash(info)
                 if hashes.get(rid) == digest:
                     continue
                 hashes[rid] = digest
