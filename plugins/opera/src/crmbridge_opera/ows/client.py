@@ -52,7 +52,6 @@ BINDINGS["Information"] = "{http://tempuri.org/}InformationSoap"
 BACKOFF_INITIAL_S = 0.5
 BACKOFF_MAX_S = 30.0
 WSDL_CACHE = InMemoryCache(timeout=3600)  # a WSDL is read from the server once an hour at most
-PACKAGED = Path(__file__).with_name("wsdl")
 
 
 class _Retryable(Exception):

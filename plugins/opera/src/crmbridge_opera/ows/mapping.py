@@ -31,7 +31,7 @@ def plain(obj: Any) -> Any:
     return serialize_object(obj, dict)
 
 
-def _g(obj: Any, *path: str) -> Any:
+def pick(obj: Any, *path: str) -> Any:
     for key in path:
         if obj is None:
             return None
@@ -39,15 +39,15 @@ def _g(obj: Any, *path: str) -> Any:
     return obj
 
 
-def _list(obj: Any, *path: str) -> list[Any]:
-    got = _g(obj, *path)
+def many(obj: Any, *path: str) -> list[Any]:
+    got = pick(obj, *path)
     return list(got) if isinstance(got, list) else ([got] if got is not None else [])
 
 
-def _v(obj: Any) -> str | None:
+def text_value(obj: Any) -> str | None:
     if obj is None:
         return None
-    value = _g(obj, "_value_1") if not isinstance(obj, str) else obj
+    value = pick(obj, "_value_1") if not isinstance(obj, str) else obj
     return str(value).strip() or None if value is not None else None
 
 
@@ -60,39 +60,39 @@ def content_hash(hr: Any) -> str:
 def reservation_ids(hr: Any) -> tuple[str | None, list[str]]:
     """(resv_name_id, confirmation numbers) from a HotelReservation's UniqueIDList."""
     rid, confs = None, []
-    for u in _list(hr, "UniqueIDList", "UniqueID"):
-        value = _v(u)
+    for u in many(hr, "UniqueIDList", "UniqueID"):
+        value = text_value(u)
         if not value:
             continue
-        if _g(u, "source") == RESV_ID:
+        if pick(u, "source") == RESV_ID:
             rid = value
-        elif _g(u, "type") == "INTERNAL":
+        elif pick(u, "type") == "INTERNAL":
             confs.append(value)
     return rid, confs
 
 
 def profile_id(hr: Any) -> str | None:
-    for guest in _list(hr, "ResGuests", "ResGuest"):
-        for prof in _list(guest, "Profiles", "Profile"):
-            for u in _list(prof, "ProfileIDs", "UniqueID"):
-                if _g(u, "type") == "INTERNAL" and _v(u):
-                    return _v(u)
+    for guest in many(hr, "ResGuests", "ResGuest"):
+        for prof in many(guest, "Profiles", "Profile"):
+            for u in many(prof, "ProfileIDs", "UniqueID"):
+                if pick(u, "type") == "INTERNAL" and text_value(u):
+                    return text_value(u)
     return None
 
 
 def status_of(hr: Any) -> str:
-    raw = _g(hr, "computedReservationStatus") or _g(hr, "reservationStatus") or "RESERVED"
+    raw = pick(hr, "computedReservationStatus") or pick(hr, "reservationStatus") or "RESERVED"
     return STATUS.get(str(raw), "confirmed")
 
 
 def money(amount: Any) -> dict[str, Any] | None:
-    if amount is None or _g(amount, "_value_1") is None:
+    if amount is None or pick(amount, "_value_1") is None:
         return None
-    places = _g(amount, "decimals")
+    places = pick(amount, "decimals")
     quantum = Decimal(1).scaleb(-int(places if places is not None else 2))
     return {
         "amount": Decimal(repr(float(amount["_value_1"]))).quantize(quantum),
-        "currency": _g(amount, "currencyCode") or "CNY",
+        "currency": pick(amount, "currencyCode") or "CNY",
     }
 
 
@@ -113,8 +113,8 @@ def _utc(value: Any) -> str | None:
 def _texts(paragraphs: Any) -> list[str]:
     out = []
     for p in paragraphs:
-        for choice in _g(p, "_value_1") or ():
-            text = _v(choice.get("Text")) if isinstance(choice, dict) else None
+        for choice in pick(p, "_value_1") or ():
+            text = text_value(choice.get("Text")) if isinstance(choice, dict) else None
             if text:
                 out.append(text)
     return out
@@ -122,30 +122,28 @@ def _texts(paragraphs: Any) -> list[str]:
 
 def map_reservation(hr: Any, *, source: str, hotel: str, guest: dict[str, Any] | None) -> dict[str, Any]:
     rid, confs = reservation_ids(hr)
-    stay = (_list(hr, "RoomStays", "RoomStay") or [None])[0]
+    stay = (many(hr, "RoomStays", "RoomStay") or [None])[0]
     counts = {
-        str(_g(c, "ageQualifyingCode")): _g(c, "count") for c in _list(stay, "GuestCounts", "GuestCount")
+        str(pick(c, "ageQualifyingCode")): pick(c, "count") for c in many(stay, "GuestCounts", "GuestCount")
     }
-    guests = _list(hr, "ResGuests", "ResGuest")
+    guests = many(hr, "ResGuests", "ResGuest")
     res: dict[str, Any] = {
         "source": source,
         "source_id": rid or "",
-        "hotel_code": _g(stay, "HotelReference", "hotelCode") or hotel,
+        "hotel_code": pick(stay, "HotelReference", "hotelCode") or hotel,
         "confirmation_numbers": confs,
         "status": status_of(hr),
-        "arrival": _day(_g(stay, "TimeSpan", "StartDate")),
-        "departure": _day(_g(stay, "TimeSpan", "EndDate")),
-        "room_type": _g((_list(stay, "RoomTypes", "RoomType") or [None])[0], "roomTypeCode"),
-        "rate_code": _g((_list(stay, "RatePlans", "RatePlan") or [None])[0], "ratePlanCode"),
-        "channel": _g(hr, "sourceCode"),
+        "arrival": _day(pick(stay, "TimeSpan", "StartDate")),
+        "departure": _day(pick(stay, "TimeSpan", "EndDate")),
+        "room_type": pick((many(stay, "RoomTypes", "RoomType") or [None])[0], "roomTypeCode"),
+        "rate_code": pick((many(stay, "RatePlans", "RatePlan") or [None])[0], "ratePlanCode"),
+        "channel": pick(hr, "sourceCode"),
         "adults": counts.get("ADULT", 1) if counts.get("ADULT") is not None else 1,
         "children": counts.get("CHILD") or 0,
-        "total": money(_g(stay, "Total")),
-        "special_requests": [
-            t for g in guests for t in _texts(_list(g, "SpecialRequests", "SpecialRequest"))
-        ],
-        "created_at": _utc(_g(hr, "insertDate")),
-        "updated_at": _utc(_g(hr, "updateDate")),
+        "total": money(pick(stay, "Total")),
+        "special_requests": [t for g in guests for t in _texts(many(g, "SpecialRequests", "SpecialRequest"))],
+        "created_at": _utc(pick(hr, "insertDate")),
+        "updated_at": _utc(pick(hr, "updateDate")),
     }
     if guest is not None:
         res["guest"] = guest
@@ -159,78 +157,80 @@ def _is_latin(text: str) -> bool:
 def map_profile(prof: Any, *, source: str, profile_id: str, own_user: str | None = None) -> dict[str, Any]:
     """A `Profile` (FetchProfile). Items inserted by `own_user` (crmbridge's OWS user) are left
     out: they are what crmbridge wrote back, not evidence about the guest."""
-    cust = _g(prof, "Customer")
+    cust = pick(prof, "Customer")
     out: dict[str, Any] = {
         "source": source,
         "source_id": profile_id,
-        "updated_at": _utc(_g(prof, "updateDate")),
+        "updated_at": _utc(pick(prof, "updateDate")),
     }
-    given, surname = _g(cust, "PersonName", "firstName") or "", _g(cust, "PersonName", "lastName") or ""
+    given, surname = pick(cust, "PersonName", "firstName") or "", pick(cust, "PersonName", "lastName") or ""
     if given or surname:
         if _is_latin(given + surname):
             out.update({k: v.strip() for k, v in (("given_name", given), ("surname", surname)) if v.strip()})
         else:
             out["local_name"] = (surname + given).strip()
-    native = _g(cust, "NativeName")
+    native = pick(cust, "NativeName")
     if native is not None and "local_name" not in out:
-        local = ((_g(native, "lastName") or "") + (_g(native, "firstName") or "")).strip()
+        local = ((pick(native, "lastName") or "") + (pick(native, "firstName") or "")).strip()
         if local:
             out["local_name"] = local
-    if _g(cust, "gender"):
+    if pick(cust, "gender"):
         out["gender"] = GENDER.get(str(cust["gender"]).upper(), "unknown")
-    if _day(_g(cust, "birthDate")):
+    if _day(pick(cust, "birthDate")):
         out["birth_date"] = _day(cust["birthDate"])
-    if _g(prof, "nationality"):
+    if pick(prof, "nationality"):
         out["nationality"] = prof["nationality"]
-    if _g(prof, "languageCode"):
+    if pick(prof, "languageCode"):
         out["language"] = LANGUAGE.get(str(prof["languageCode"]).upper(), str(prof["languageCode"]).lower())
     out["emails"] = [
-        {"address": _v(e), "kind": "personal"} for e in _list(prof, "EMails", "NameEmail") if _v(e)
+        {"address": text_value(e), "kind": "personal"}
+        for e in many(prof, "EMails", "NameEmail")
+        if text_value(e)
     ]
     out["phones"] = [
-        {"number": _g(p, "PhoneNumber"), "kind": str(_g(p, "phoneType") or "mobile").lower()}
-        for p in _list(prof, "Phones", "NamePhone")
-        if _g(p, "PhoneNumber")
+        {"number": pick(p, "PhoneNumber"), "kind": str(pick(p, "phoneType") or "mobile").lower()}
+        for p in many(prof, "Phones", "NamePhone")
+        if pick(p, "PhoneNumber")
     ]
     out["memberships"] = [
         {
-            "program": _g(m, "membershipType"),
-            "number": _g(m, "membershipNumber"),
-            "tier": _g(m, "membershipLevel"),
-            "points": None if _g(m, "currentPoints") is None else Decimal(repr(float(m["currentPoints"]))),
+            "program": pick(m, "membershipType"),
+            "number": pick(m, "membershipNumber"),
+            "tier": pick(m, "membershipLevel"),
+            "points": None if pick(m, "currentPoints") is None else Decimal(repr(float(m["currentPoints"]))),
         }
-        for m in _list(prof, "Memberships", "NameMembership")
-        if _g(m, "membershipType") and not _g(m, "inactive")
+        for m in many(prof, "Memberships", "NameMembership")
+        if pick(m, "membershipType") and not pick(m, "inactive")
     ]
     out["preferences"] = [
         {
-            "category": _g(p, "preferenceType"),
-            "code": _g(p, "preferenceValue"),
+            "category": pick(p, "preferenceType"),
+            "code": pick(p, "preferenceValue"),
             "value": " ".join(
-                _v(t) or "" for t in _list(p, "PreferenceDescription", "Text", "TextElement")
+                text_value(t) or "" for t in many(p, "PreferenceDescription", "Text", "TextElement")
             ).strip()
-            or _g(p, "preferenceValue"),
+            or pick(p, "preferenceValue"),
         }
-        for p in _list(prof, "Preferences", "Preference")
-        if _g(p, "preferenceType")
-        and _g(p, "preferenceValue")
-        and (own_user is None or _g(p, "insertUser") != own_user)
+        for p in many(prof, "Preferences", "Preference")
+        if pick(p, "preferenceType")
+        and pick(p, "preferenceValue")
+        and (own_user is None or pick(p, "insertUser") != own_user)
     ]
     out["notes"] = [
         text
-        for c in _list(prof, "Comments", "Comment")
-        if (own_user is None or _g(c, "insertUser") != own_user) and _g(c, "internalYn") != "Y"
-        for text in [" ".join(_v(t) or "" for t in _list(c, "Text", "TextElement")).strip()]
+        for c in many(prof, "Comments", "Comment")
+        if (own_user is None or pick(c, "insertUser") != own_user) and pick(c, "internalYn") != "Y"
+        for text in [" ".join(text_value(t) or "" for t in many(c, "Text", "TextElement")).strip()]
         if text
     ]
-    if _g(prof, "vipCode"):
+    if pick(prof, "vipCode"):
         out["tags"] = [f"opera:vip:{str(prof['vipCode']).lower()}"]
     return {k: v for k, v in out.items() if v not in (None, [])}
 
 
 def departed_before(hr: Any, day: date) -> bool:
-    stay = (_list(hr, "RoomStays", "RoomStay") or [None])[0]
-    dep = _day(_g(stay, "TimeSpan", "EndDate"))
+    stay = (many(hr, "RoomStays", "RoomStay") or [None])[0]
+    dep = _day(pick(stay, "TimeSpan", "EndDate"))
     return status_of(hr) == "checked_out" and dep is not None and date.fromisoformat(dep) < day
 
 
@@ -240,19 +240,19 @@ def map_stay(hr: Any, detail: Any, *, source: str, hotel: str) -> dict[str, Any]
     if status_of(hr) not in STAYED:
         return None
     rid, _ = reservation_ids(hr)
-    stay = (_list(hr, "RoomStays", "RoomStay") or [None])[0]
-    room_type = (_list(stay, "RoomTypes", "RoomType") or [None])[0]
-    rooms = _list(room_type, "RoomNumber")
-    span = _g((_list(detail, "ResGuests", "ResGuest") or [None])[0], "InHouseTimeSpan")
+    stay = (many(hr, "RoomStays", "RoomStay") or [None])[0]
+    room_type = (many(stay, "RoomTypes", "RoomType") or [None])[0]
+    rooms = many(room_type, "RoomNumber")
+    span = pick((many(detail, "ResGuests", "ResGuest") or [None])[0], "InHouseTimeSpan")
     out = {
         "source": source,
         "source_id": rid or "",
         "reservation_source_id": rid or "",
-        "hotel_code": _g(stay, "HotelReference", "hotelCode") or hotel,
+        "hotel_code": pick(stay, "HotelReference", "hotelCode") or hotel,
         "room_number": str(rooms[0]) if rooms and rooms[0] else None,
-        "checked_in_at": _utc(_g(span, "StartDate")),
-        "checked_out_at": _utc(_g(span, "EndDate")) if status_of(hr) == "checked_out" else None,
-        "updated_at": _utc(_g(hr, "updateDate")),
+        "checked_in_at": _utc(pick(span, "StartDate")),
+        "checked_out_at": _utc(pick(span, "EndDate")) if status_of(hr) == "checked_out" else None,
+        "updated_at": _utc(pick(hr, "updateDate")),
     }
     return {k: v for k, v in out.items() if v is not None}
 
@@ -260,19 +260,19 @@ def map_stay(hr: Any, detail: Any, *, source: str, hotel: str) -> dict[str, Any]
 def map_folio_lines(invoices: Any, *, source: str, hotel: str, reservation: str) -> list[dict[str, Any]]:
     lines = []
     for bill in invoices or ():
-        window = _g(bill, "FolioViewNo") or 1
-        for item in _list(bill, "BillItems"):
+        window = pick(bill, "FolioViewNo") or 1
+        for item in many(bill, "BillItems"):
             lines.append(
                 {
                     "source": source,
-                    "source_id": f"{reservation}:{window}:{_g(item, 'TransactionNo')}",
+                    "source_id": f"{reservation}:{window}:{pick(item, 'TransactionNo')}",
                     "reservation_source_id": reservation,
                     "hotel_code": hotel,
-                    "business_date": _day(_g(item, "Date")),
-                    "transaction_code": _g(item, "TransactionCode"),
-                    "description": _g(item, "Description"),
-                    "amount": money(_g(item, "Amount")),
-                    "reference": _g(item, "Reference"),
+                    "business_date": _day(pick(item, "Date")),
+                    "transaction_code": pick(item, "TransactionCode"),
+                    "description": pick(item, "Description"),
+                    "amount": money(pick(item, "Amount")),
+                    "reference": pick(item, "Reference"),
                 }
             )
     return lines

@@ -26,7 +26,7 @@ from crmbridge.models import Alert
 from ..alerts import PREFERENCE_PREFIX, SENT, AlertPusher
 from .client import OwsClient
 from .errors import OwsError
-from .mapping import _g, _list, _v
+from .mapping import many, pick, text_value
 from .reading import _uid
 
 NOT_OWNED = "present in OPERA already (entered by staff); not owned by crmbridge"
@@ -42,8 +42,8 @@ def _descriptive(text: str) -> dict[str, Any]:
 
 def _text_of(obj: Any) -> str:
     """Text of a Paragraph (alerts) or DescriptiveText (comments, preferences)."""
-    parts = [_v(c.get("Text")) or "" for c in _g(obj, "_value_1") or () if isinstance(c, dict)]
-    parts += [_v(t) or "" for t in _list(obj, "Text", "TextElement")]
+    parts = [text_value(c.get("Text")) or "" for c in pick(obj, "_value_1") or () if isinstance(c, dict)]
+    parts += [text_value(t) or "" for t in many(obj, "Text", "TextElement")]
     return " ".join(p for p in parts if p)
 
 
@@ -76,7 +76,7 @@ class OwsPusher(AlertPusher):
 
     def reservation_alerts(self, rid: str) -> list[Any]:
         resp = self._guest_requests(rid, "FETCH")
-        return _list(resp, "GuestRequests", "Alerts", "ReservationAlerts")
+        return many(resp, "GuestRequests", "Alerts", "ReservationAlerts")
 
     def _area(self, alert: Alert) -> str:
         return alert.area.upper() if "area" in alert.model_fields_set else self.cfg.alert_area
@@ -106,9 +106,9 @@ class OwsPusher(AlertPusher):
         def find() -> str | None:
             for a in self.reservation_alerts(alert.pms_id):
                 if (
-                    _g(a, "Code") == code
-                    and _text_of(_g(a, "Description")) == alert.text
-                    and _g(a, "AlertID")
+                    pick(a, "Code") == code
+                    and _text_of(pick(a, "Description")) == alert.text
+                    and pick(a, "AlertID")
                 ):
                     return str(int(a["AlertID"]))
             return None
@@ -152,7 +152,7 @@ class OwsPusher(AlertPusher):
 
         def find() -> str | None:
             for c in self.comments(alert.pms_id):
-                if _g(c, "commentTitle") == title and _text_of(c) == alert.text and _g(c, "operaId"):
+                if pick(c, "commentTitle") == title and _text_of(c) == alert.text and pick(c, "operaId"):
                     return str(c["operaId"])
             return None
 
@@ -160,12 +160,12 @@ class OwsPusher(AlertPusher):
 
     def comments(self, pid: str) -> list[Any]:
         resp = self.ows.call("Name", "FetchCommentList", NameID=_uid(pid))
-        return _list(resp, "CommentList", "Comment")
+        return many(resp, "CommentList", "Comment")
 
     # -- profile preferences ----------------------------------------------------------------
     def preferences(self, pid: str) -> list[Any]:
         resp = self.ows.call("Name", "FetchPreferenceList", NameID=_uid(pid))
-        return _list(resp, "PreferenceList", "Preference")
+        return many(resp, "PreferenceList", "Preference")
 
     def _preference(self, alert: Alert, fp: str) -> PushResult:
         try:
@@ -175,14 +175,14 @@ class OwsPusher(AlertPusher):
 
         def present() -> Any:
             for p in self.preferences(alert.pms_id):
-                if _g(p, "preferenceType") == group and _g(p, "preferenceValue") == code:
+                if pick(p, "preferenceType") == group and pick(p, "preferenceValue") == code:
                     return p
             return None
 
         entry = self.ledger.get(alert.target, alert.pms_id, alert.rule)
         if entry is None:
             existing = present()
-            if existing is not None and _g(existing, "insertUser") != self.cfg.username:
+            if existing is not None and pick(existing, "insertUser") != self.cfg.username:
                 self.ledger.record(alert, SENT, external_id=None, detail=NOT_OWNED)
                 return PushResult(alert.pms_id, fp, "unchanged", NOT_OWNED)
         elif entry.status == SENT and entry.external_id is None:
