@@ -85,3 +85,7 @@ def sqlite_store(tmp_path, keyring) -> Iterator[GuestStore]:
 
 def source(store, cfg: OperaConfig, name: str = "opera") -> SourceContext:
     return SourceContext(name, "opera", cfg, inbox=store.inbox(name), ledger=store.ledger(name))
+
+
+# The OPERA 5 (OWS) fixtures live in their own module.
+from .ows_support import fast_ows_backoff, ows_sim, ows_today  # noqa: E402, F401

@@ -36,7 +36,7 @@ def test_config_model_holds_exactly_the_issues_keys():
     assert set(OperaConfig.model_fields) == {
         "gateway_url", "app_key", "client_id", "client_secret", "hotel_id", "external_system",
         "enterprise_id", "username", "password", "backfill_days", "lookahead_days", "page_size",
-        "alert_code", "alert_area", "timeout_s", "max_attempts",
+        "alert_code", "alert_area", "timeout_s", "max_attempts", "max_requests_per_second", "timezone",
     }  # fmt: skip
 
 

@@ -130,6 +130,9 @@ class SourceContext:
     # Set by the engine when the source runs against a store (None in unit tests):
     inbox: Inbox | None = None  # durable, encrypted hand-over of messages seen once
     ledger: PushLedger | None = None  # what this PMS already shows (push_alerts)
+    timezone: str = "Asia/Shanghai"  # the hotel's zone: its business dates (config `timezone`)
+    # Counters an adapter keeps for the sync summary, e.g. {"requests": 12} sent to the PMS.
+    stats: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

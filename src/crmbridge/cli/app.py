@@ -192,6 +192,7 @@ def sync(
             "updated",
             "unchanged",
             "quarantined",
+            "requests",
             "seconds",
         )
         for r in results:
@@ -201,6 +202,7 @@ def sync(
                 r.stream,
                 r.status,
                 *(str(x) for x in (c.fetched, c.inserted, c.updated, c.unchanged, c.quarantined)),
+                "-" if r.requests is None else str(r.requests),
                 f"{r.duration_s:.1f}",
             )
         out.print(t)

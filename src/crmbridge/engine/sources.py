@@ -27,6 +27,7 @@ def build_source(
         log=logging.getLogger(f"crmbridge.source.{src.name}"),
         phone_region=cfg.store.phone_region,
         base_dir=project_root(cfg.path),
+        timezone=cfg.timezone,
     )
     if store is not None:
         ctx.inbox = Inbox(store.engine, store.keyring, src.name)

@@ -44,6 +44,7 @@ class StreamResult:
     duration_s: float
     error: str | None = None
     run_id: int | None = None
+    requests: int | None = None  # requests the adapter sent to the source, when it counts them
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +53,7 @@ class StreamResult:
             "status": self.status,
             **self.counts.as_dict(),
             "duration_s": round(self.duration_s, 3),
+            "requests": self.requests,
             "error": self.error,
         }
 
@@ -115,6 +117,7 @@ class SyncEngine:
         self, ctx: SourceContext, stream: str, full: bool = False, progress: Progress | None = None
     ) -> StreamResult:
         started = time.monotonic()
+        sent_before = ctx.stats.get("requests")
         run_id = self._start_run(ctx.name, stream, full)
         total = Counts()
         status, error = "ok", None
@@ -153,7 +156,9 @@ class SyncEngine:
                 .where(sync_runs.c.id == run_id)
                 .values(status=status, error=error, finished_at=utcnow(), **total.as_dict())
             )
-        return StreamResult(ctx.name, stream, status, total, duration, error, run_id)
+        sent = ctx.stats.get("requests")
+        requests = None if sent is None else sent - (sent_before or 0)
+        return StreamResult(ctx.name, stream, status, total, duration, error, run_id, requests)
 
     def sync_source(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import ClassVar
 
@@ -147,7 +148,9 @@ class Dietary(AlertRule):
             items = _join(lang, (label(c, lang) for c in allergy))
             a = f"过敏：{items}（请与客人确认）" if lang == "zh" else f"allergy: {items} (confirm with guest)"
         sep = ("；" if lang == "zh" else "; ") if d and a else ""
-        return Finding(self.say(settings, lang, diet=d, allergy=a, sep=sep), sorted(set(evidence)))
+        prefs = [("DIET", c) for c in dict.fromkeys(diet)] + [("ALLERGY", c) for c in dict.fromkeys(allergy)]
+        text = self.say(settings, lang, diet=d, allergy=a, sep=sep)
+        return Finding(text, sorted(set(evidence)), prefs)
 
 
 class RoomSettings(RuleSettings):
@@ -239,23 +242,47 @@ class Celebration(AlertRule):
 
 
 class VipSettings(RuleSettings):
-    tiers: list[str] = Field(default=["GOLD", "PLATINUM", "TITANIUM", "AMBASSADOR", "DIAMOND", "VIP"])
+    # The hotel's membership ladder, lowest first: cards named here get the VIP alert; the
+    # highest a guest holds (across programmes) is the one shown. Chinese hotel groups often
+    # use black, red or diamond cards above gold and platinum; set your own order.
+    tiers: list[str] = Field(
+        default=["GOLD", "PLATINUM", "TITANIUM", "BLACK", "RED", "AMBASSADOR", "DIAMOND", "VIP"]
+    )
     value_tiers: list[str] = Field(default=["A"])
+    show_points: bool = True
+
+
+def _points(raw: object) -> str | None:
+    try:
+        value = Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        return None
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
 
 
 class Vip(AlertRule):
     name = "vip"
-    description = "Loyalty tier or VIP, and high-value segment"
+    description = "Loyalty tier (the hotel's ladder, with points when known) or VIP, and high-value segment"
     settings_model = VipSettings
     wording: ClassVar[dict[str, str]] = {"zh": "贵宾：{items}", "en": "VIP: {items}"}
 
     def evaluate(self, data: RuleInput, settings: VipSettings) -> Finding | None:
         items, evidence = [], []
+        ladder = [t.upper() for t in settings.tiers]
+        best: tuple[int, str, object] | None = None
+        for m in data.guest.attributes("memberships"):
+            tier = str(m.get("tier") or "").strip().upper()
+            if tier in ladder and (best is None or ladder.index(tier) > best[0]):
+                best = (ladder.index(tier), tier, m.get("points"))
+        if best is not None:
+            _, tier, raw = best
+            points = _points(raw) if settings.show_points and raw is not None else None
+            if data.lang == "zh":
+                items.append(f"{tier}会员" + (f"（积分 {points}）" if points else ""))
+            else:
+                items.append(f"{tier.title()} member" + (f" ({points} points)" if points else ""))
+            evidence.append(f"membership tier {tier}" + (" with points" if points else ""))
         seg = data.guest.segment
-        tier = seg.loyalty_tier if seg else None
-        if tier and tier in [t.upper() for t in settings.tiers]:
-            items.append(f"{tier}会员" if data.lang == "zh" else f"{tier.title()} member")
-            evidence.append(f"membership tier {tier}")
         if seg and seg.value_tier in settings.value_tiers:
             items.append("高价值客人" if data.lang == "zh" else "high-value guest")
             evidence.append(f"value tier {seg.value_tier} (RFM {seg.recency}/{seg.frequency}/{seg.monetary})")

@@ -22,6 +22,7 @@ from ..models import Alert
 from ..plugins import Hooks
 from ..store.guest_store import GuestStore
 from ..store.schema import profile_records, reservations
+from .builtin_rules import label
 from .config import AlertsConfig, SegmentsConfig
 from .facts import LIVE, GuestFacts, Visit, _visit, load_facts
 from .rules import AlertRule, Finding, RuleInput, scrub
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from ..config import Config
 
 log = logging.getLogger(__name__)
+# An alert whose code starts so is a profile preference `PREF:<category>:<code>`.
+PREFERENCE_PREFIX = "PREF:"
 
 
 class RuleConfigError(ValueError):
@@ -52,6 +55,7 @@ class ArrivalPlan:
     segment: Segment | None
     alerts: list[PlannedAlert] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    profile_id: str | None = None  # the guest's profile id in this PMS, when it has one
 
     def as_dict(self) -> dict[str, Any]:
         a = self.arrival
@@ -62,10 +66,12 @@ class ArrivalPlan:
             "arrival": a.arrival.isoformat(),
             "departure": a.departure.isoformat(),
             "guest_id": self.guest_id,
+            "profile_id": self.profile_id,
             "segment": self.segment.as_dict() if self.segment else None,
             "alerts": [
                 {
                     "rule": p.rule,
+                    "target": p.alert.target,
                     "code": p.alert.code,
                     "area": p.alert.area,
                     "text": p.alert.text,
@@ -113,9 +119,14 @@ def enabled_rules(hooks: Hooks, cfg: AlertsConfig) -> list[tuple[AlertRule, Any]
 
 def _arrivals(
     store: GuestStore, pms_source: str, start: date, end: date, hotel: str | None
-) -> list[tuple[Visit, str | None]]:
+) -> list[tuple[Visit, str | None, str | None]]:
     q = (
-        select(reservations, profile_records.c.guest_id)
+        select(
+            reservations,
+            profile_records.c.guest_id,
+            profile_records.c.source.label("guest_source"),
+            profile_records.c.source_id.label("guest_source_id"),
+        )
         .outerjoin(profile_records, profile_records.c.id == reservations.c.guest_record_id)
         .where(
             reservations.c.source == pms_source,
@@ -128,7 +139,14 @@ def _arrivals(
     if hotel:
         q = q.where(reservations.c.hotel_code == hotel)
     with store.engine.connect() as conn:
-        return [(_visit(r, store.keyring), r.guest_id) for r in conn.execute(q)]
+        return [
+            (
+                _visit(r, store.keyring),
+                r.guest_id,
+                r.guest_source_id if r.guest_source == pms_source else None,
+            )
+            for r in conn.execute(q)
+        ]
 
 
 def plan_arrivals(
@@ -146,14 +164,14 @@ def plan_arrivals(
     end = today + timedelta(days=cfg.lookahead_days if days is None else days)
     arrivals = _arrivals(store, pms_source, today, end, hotel)
     with store.engine.connect() as conn:
-        facts = load_facts(conn, store.keyring, {g for _, g in arrivals if g})
+        facts = load_facts(conn, store.keyring, {g for _, g, _ in arrivals if g})
     plans = []
-    for visit, gid in arrivals:
+    for visit, gid, pid in arrivals:
         guest = facts.get(gid) if gid else None
         if guest is None:  # a reservation without a guest record still gets its own rules
             guest = GuestFacts(gid or "", visits=[visit])
         guest.segment = segment(guest, today, seg_cfg)
-        plan = ArrivalPlan(pms_source, visit, gid, guest.segment)
+        plan = ArrivalPlan(pms_source, visit, gid, guest.segment, profile_id=pid)
         for rule, settings in rules:
             try:
                 finding = rule.evaluate(RuleInput(visit, guest, today, cfg.language), settings)
@@ -167,18 +185,49 @@ def plan_arrivals(
                 continue
             if finding is None:
                 continue
-            alert = Alert(
-                target="reservation",
-                pms_source=pms_source,
-                pms_id=visit.source_id,
-                code=cfg.code,
-                area=cfg.area,
-                text=scrub(finding.text, cfg.max_chars),
-                rule=rule.name,
-            )
-            plan.alerts.append(PlannedAlert(rule.name, finding, alert))
+            for alert in _alerts_for(pms_source, visit, pid, rule.name, finding, settings, cfg):
+                plan.alerts.append(PlannedAlert(rule.name, finding, alert))
         plans.append(plan)
     return plans
+
+
+def _alerts_for(
+    pms_source: str,
+    visit: Visit,
+    profile_id: str | None,
+    rule: str,
+    finding: Finding,
+    settings: Any,
+    cfg: AlertsConfig,
+) -> list[Alert]:
+    """What one finding becomes in the PMS, by the rule's `target`: a reservation alert, and/or
+    a CRM note on the guest's profile with one profile preference per (category, code)."""
+    target = getattr(settings, "target", "reservation")
+    text = scrub(finding.text, cfg.max_chars)
+    out = []
+    if target in ("reservation", "both"):
+        out.append(
+            Alert(target="reservation", pms_source=pms_source, pms_id=visit.source_id, code=cfg.code,
+                  area=cfg.area, text=text, rule=rule)
+        )  # fmt: skip
+    if target in ("profile", "both") and profile_id:
+        out.append(
+            Alert(
+                target="profile",
+                pms_source=pms_source,
+                pms_id=profile_id,
+                code=cfg.code,
+                text=text,
+                rule=rule,
+            )
+        )
+        for category, code in finding.preferences:
+            out.append(
+                Alert(target="profile", pms_source=pms_source, pms_id=profile_id,
+                      code=f"{PREFERENCE_PREFIX}{category}:{code}", text=label(code, cfg.language),
+                      rule=f"{rule}:{category}:{code}")
+            )  # fmt: skip
+    return out
 
 
 def push_plans(
@@ -189,9 +238,12 @@ def push_plans(
     summary = PushSummary(ctx.name)
     desired: dict[tuple[str, str, str], Alert] = {}
     arrivals: set[str] = set()
+    profiles: set[str] = set()
     for plan in plans:
         summary.arrivals += 1
         arrivals.add(plan.arrival.source_id)
+        if plan.profile_id:
+            profiles.add(plan.profile_id)
         for p in plan.alerts:
             desired[(p.alert.target, p.alert.pms_id, p.alert.rule)] = p.alert
     outgoing: list[Alert] = []
@@ -203,7 +255,8 @@ def push_plans(
             outgoing.append(alert)
     for e in ledger.entries():
         key = (e.target, e.pms_id, e.rule)
-        if e.pms_id in arrivals and key not in desired and e.status not in ("retired", "failed"):
+        planned = e.pms_id in (profiles if e.target == "profile" else arrivals)
+        if planned and key not in desired and e.status not in ("retired", "failed"):
             outgoing.append(
                 Alert(
                     target=e.target,
@@ -259,8 +312,13 @@ def pms_sources(cfg: Config, hooks: Hooks) -> list[str]:
     ]
 
 
+def now_in(zone: ZoneInfo) -> datetime:
+    """The current time in `zone`; tests replace this to stand at a given hour."""
+    return datetime.now(zone)
+
+
 def hotel_today(cfg: Config) -> date:
-    return datetime.now(ZoneInfo(cfg.timezone)).date()
+    return now_in(ZoneInfo(cfg.timezone)).date()
 
 
 def run_prearrival(

@@ -6,7 +6,7 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,9 @@ class RuleSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
+    # Where a finding goes in the PMS: the arrival's reservation alert, the guest's profile
+    # (a CRM note, plus the preferences the rule names), or both.
+    target: Literal["reservation", "profile", "both"] = "reservation"
     # Per-language templates replacing the rule's own wording, e.g. {"en": "Stay no. {count}"}.
     wording: dict[str, str] = Field(default_factory=dict)
 
@@ -31,6 +34,9 @@ class Finding:
 
     text: str
     evidence: list[str] = field(default_factory=list)
+    # (category, code) pairs the finding asserts, written to the PMS profile as preferences
+    # when the rule's target includes "profile".
+    preferences: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .facts import GuestFacts, Visit
 
 # Loyalty tiers in ascending order; a guest's highest one across programmes is kept.
-TIER_ORDER = ("MEMBER", "SILVER", "GOLD", "PLATINUM", "TITANIUM", "AMBASSADOR", "DIAMOND")
+TIER_ORDER = ("MEMBER", "SILVER", "GOLD", "PLATINUM", "TITANIUM", "BLACK", "RED", "AMBASSADOR", "DIAMOND")
 
 
 class SegmentsConfig(BaseModel):

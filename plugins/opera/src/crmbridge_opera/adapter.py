@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,12 @@ from crmbridge.api import (
 
 from . import events
 from .alerts import AlertPusher
+from .budget import count_requests, shared_budget
 from .client import OperaClient
 from .config import OperaConfig
-from .reading import Reader, Window
+from .hoteltime import hotel_today
+from .mapping import reservation_id
+from .reading import Reader, Window, remember
 
 log = logging.getLogger(__name__)
 TYPE = "opera"
@@ -47,12 +51,19 @@ STAYED = {"reservationStatuses": ["InHouse", "CheckedOut"]}
 SETTLE_DAYS = 2  # departed stays and folios are re-read this long after departure
 
 
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def make_client(ctx: SourceContext) -> OperaClient:
-    return OperaClient(ctx.settings, logger=ctx.log)
+@contextmanager
+def make_client(ctx: SourceContext) -> Iterator[OperaClient]:
+    """A client for one stream, on the source's shared request budget; what it sends is
+    added to the source's request count for the sync summary."""
+    cfg: OperaConfig = ctx.settings
+    budget = shared_budget(ctx.name, cfg.base_url, cfg.max_requests_per_second)
+    before = budget.sent
+    client = OperaClient(cfg, logger=ctx.log, budget=budget)
+    try:
+        yield client
+    finally:
+        client.close()
+        count_requests(ctx, budget.sent - before)
 
 
 def _chunks(items: list[Any], n: int) -> Iterator[list[Any]]:
@@ -64,9 +75,15 @@ def _chunks(items: list[Any], n: int) -> Iterator[list[Any]]:
 def fetch_reservations(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator[Batch[Reservation]]:
     cfg: OperaConfig = ctx.settings
     state = {} if full or not cursor else json.loads(cursor)
-    incremental = json.dumps({"phase": "incremental"})
-    day = today()
+    day = hotel_today(ctx)
     end = day + timedelta(days=cfg.lookahead_days)
+    # Content hashes of the arrivals re-read last time: an unchanged reservation costs no
+    # getProfile (profile changes arrive as Profile business events).
+    hashes: dict[str, str] = dict(state.get("hashes") or {})
+
+    def cur() -> str:
+        return json.dumps({"phase": "incremental", "hashes": hashes})
+
     with make_client(ctx) as client:
         reader = Reader(ctx, client)
         backfilling = state.get("phase") != "incremental"
@@ -77,18 +94,32 @@ def fetch_reservations(ctx: SourceContext, cursor: str | None, full: bool) -> It
                 else Window(day - timedelta(days=cfg.backfill_days))
             )
             for infos, nxt in reader.walk("arrival", start, end):
-                cur = (
-                    {"phase": "backfill", "start": nxt.start.isoformat(), "offset": nxt.offset}
+                batch = reader.reservations(infos, None)
+                remember(infos, hashes, day)
+                batch.cursor = json.dumps(
+                    {
+                        "phase": "backfill",
+                        "start": nxt.start.isoformat(),
+                        "offset": nxt.offset,
+                        "hashes": hashes,
+                    }
                     if nxt
-                    else {"phase": "incremental"}
+                    else {"phase": "incremental", "hashes": hashes}
                 )
-                yield reader.reservations(infos, json.dumps(cur))
-            yield Batch([], incremental)
-        yield from _reservation_events(ctx, reader, incremental)
+                yield batch
+            yield Batch([], cur())
+
+        yield from _reservation_events(ctx, reader, cur())
         if not backfilling:
-            # Catches what the events missed; unchanged records are not rewritten.
+            # Catches what the events missed; unchanged records are not read again.
+            seen: set[str] = set()
             for infos, _ in reader.walk("arrival", Window(day), end):
-                yield reader.reservations(infos, incremental)
+                batch = reader.reservations(infos, None, hashes=hashes)
+                seen.update(rid for rid in (reservation_id(i) for i in infos) if rid)
+                batch.cursor = cur()
+                yield batch
+            hashes = {rid: h for rid, h in hashes.items() if rid in seen}
+            yield Batch([], cur())
 
 
 def _reservation_events(ctx: SourceContext, reader: Reader, cursor: str) -> Iterator[Batch[Reservation]]:
@@ -125,7 +156,7 @@ def _stayed_pages(
 ) -> Iterator[tuple[list[dict[str, Any]], str]]:
     cfg: OperaConfig = ctx.settings
     state = {} if full or not cursor else json.loads(cursor)
-    day = today()
+    day = hotel_today(ctx)
     start = (
         Window(date.fromisoformat(state["start"]), int(state.get("offset", 0)))
         if state
@@ -153,7 +184,7 @@ def fetch_folios(ctx: SourceContext, cursor: str | None, full: bool) -> Iterator
 
 def check(ctx: SourceContext) -> str:
     with make_client(ctx) as client:
-        day = today().isoformat()
+        day = hotel_today(ctx).isoformat()
         infos, _ = Reader(ctx, client).search({"arrivalStartDate": day, "arrivalEndDate": day, "limit": 1})
     arrivals = "arrivals today" if infos else "no arrivals today"
     return f"token ok; hotel {ctx.settings.hotel_id} answers ({arrivals})"

@@ -20,7 +20,7 @@ from crmbridge.api import Alert, PushResult, SourceContext
 
 from .client import OperaClient
 from .errors import OperaApiError, OperaError, UncertainOutcome
-from .mapping import alert_body, preference_body, profile_comment_body
+from .mapping import OWNED_PREFERENCE, alert_body, preference_body, profile_comment_body
 
 if TYPE_CHECKING:
     from crmbridge.api import PushLedger
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 SENT, SENDING = "sent", "sending"
 WITHDRAWN = "(withdrawn by CRM / 已撤销)"
 PREFERENCE_PREFIX = "PREF:"
+NOT_OWNED = "present in OPERA already (entered by staff); not owned by crmbridge"
 AREAS = ("CheckIn", "CheckOut", "Reservation", "Billing", "InHouse")  # OHIP alertAreaType
 
 
@@ -143,12 +144,12 @@ class AlertPusher:
     def _retire(self, alert: Alert, fp: str) -> PushResult:
         """Withdraw what a slot holds. OHIP has no delete for reservation alerts (only the
         bulk create-or-update), so the alert is updated in place: off the check-in screen, its
-        text saying it was withdrawn. Profile notes and preferences are not retired."""
+        text saying it was withdrawn. Profile items go through `_retire_profile_item`."""
         entry = self.ledger.get(alert.target, alert.pms_id, alert.rule)
         if entry is None or entry.status == "retired":
             return PushResult(alert.pms_id, fp, "unchanged")
-        if alert.target != "reservation":
-            return PushResult(alert.pms_id, fp, "failed", "only reservation alerts can be retired")
+        if alert.target == "profile":
+            return self._retire_profile_item(alert, fp, entry.external_id)
         if entry.external_id:
             hotel, area = self.cfg.hotel_id, self.cfg.alert_area
             withdrawn = alert.model_copy(update={"text": WITHDRAWN})
@@ -166,6 +167,31 @@ class AlertPusher:
             except OperaApiError as exc:
                 if exc.status != 404:  # gone already (deleted at the desk): nothing to withdraw
                     raise
+        self.ledger.retire(alert.target, alert.pms_id, alert.rule)
+        return PushResult(alert.pms_id, fp, "retired")
+
+    def _retire_profile_item(self, alert: Alert, fp: str, ext: str | None) -> PushResult:
+        """A crmbridge preference is deleted (`deletePreference`); a crmbridge note, which OHIP
+        cannot delete through putProfile, is reworded as withdrawn. Items crmbridge does not
+        own (no id in the ledger: entered by staff) are left as they are."""
+        hotel = self.cfg.hotel_id
+        try:
+            if ext and ext.startswith(OWNED_PREFERENCE):
+                group, code = ext.removeprefix(OWNED_PREFERENCE).split(":", 1)
+                self.client.call(
+                    "deletePreference",
+                    "DELETE",
+                    f"/crm/v1/profiles/{alert.pms_id}/hotels/{hotel}/preferenceType/{group}/preferences/{code}",
+                )
+            elif ext:
+                withdrawn = alert.model_copy(update={"text": WITHDRAWN})
+                body = profile_comment_body(withdrawn, hotel=hotel, comment_id=ext)
+                self.client.call(
+                    "putProfile", "PUT", f"/crm/v1/profiles/{alert.pms_id}", body=body, idempotent=False
+                )
+        except OperaApiError as exc:
+            if exc.status != 404:  # removed at the desk already
+                raise
         self.ledger.retire(alert.target, alert.pms_id, alert.rule)
         return PushResult(alert.pms_id, fp, "retired")
 
@@ -211,6 +237,22 @@ class AlertPusher:
         except ValueError:
             raise ValueError("a preference alert's code must be PREF:<group>:<code>") from None
 
+        def present() -> bool:
+            det = self._profile(alert.pms_id, "Preference").get("profileDetails") or {}
+            return any(
+                g.get("preferenceType") == group and p.get("preferenceCode") == code
+                for g in (det.get("preferenceCollection") or {}).get("preferenceType") or ()
+                for p in g.get("preference") or ()
+            )
+
+        entry = self.ledger.get(alert.target, alert.pms_id, alert.rule)
+        if entry is None and present():
+            # The desk entered it before crmbridge learnt it: never ours to change or remove.
+            self.ledger.record(alert, SENT, external_id=None, detail=NOT_OWNED)
+            return PushResult(alert.pms_id, fp, "unchanged", NOT_OWNED)
+        if entry is not None and entry.status == SENT and entry.external_id is None:
+            return PushResult(alert.pms_id, fp, "unchanged", NOT_OWNED)
+
         def send(_: str | None) -> None:
             body = preference_body(alert, hotel=self.cfg.hotel_id)
             self.client.call(
@@ -223,7 +265,7 @@ class AlertPusher:
                 if g.get("preferenceType") == group:
                     for p in g.get("preference") or ():
                         if p.get("preferenceCode") == code:
-                            return f"{group}:{code}"
+                            return f"{OWNED_PREFERENCE}{group}:{code}"
             return None
 
         return self._deliver(alert, fp, send, find)

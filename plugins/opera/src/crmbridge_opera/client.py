@@ -29,6 +29,7 @@ from tenacity import (
     wait_random,
 )
 
+from .budget import RequestBudget
 from .config import OperaConfig
 from .errors import OperaApiError, OperaUnavailable, UncertainOutcome, problem_code, problem_message
 from .oauth import TokenManager
@@ -79,12 +80,14 @@ class OperaClient:
         backoff_max: float | None = None,
         logger: logging.Logger | None = None,
         clock: Callable[[], float] = time.monotonic,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.cfg = cfg
+        self.budget = budget or RequestBudget(cfg.max_requests_per_second)
         self.http = httpx.Client(
             transport=transport, timeout=cfg.timeout_s, headers={"user-agent": USER_AGENT}
         )
-        self.tokens = TokenManager(cfg, self.http, clock)
+        self.tokens = TokenManager(cfg, self.http, clock, before_request=self.budget.acquire)
         self.sleep = sleep
         self.backoff_initial = BACKOFF_INITIAL_S if backoff_initial is None else backoff_initial
         self.backoff_max = BACKOFF_MAX_S if backoff_max is None else backoff_max
@@ -178,6 +181,7 @@ class OperaClient:
                 "x-hotelid": self.cfg.hotel_id,
                 "x-request-id": request_id,
             }
+            self.budget.acquire()
             started = time.monotonic()
             resp = self.http.request(
                 method, self.cfg.base_url + path, params=params, json=body, headers=headers

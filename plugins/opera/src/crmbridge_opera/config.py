@@ -32,6 +32,9 @@ class OperaConfig(AdapterConfig):
     alert_area: AlertArea = "CheckIn"
     timeout_s: float = Field(default=30.0, gt=0, le=300)
     max_attempts: int = Field(default=5, ge=1, le=20)
+    # Below OHIP's 50 requests/second gateway throttle; partners also pay per call.
+    max_requests_per_second: float = Field(default=20.0, gt=0, le=50)
+    timezone: str | None = Field(default=None, description="the hotel's zone; default the top-level one")
 
     @model_validator(mode="after")
     def _grant(self) -> OperaConfig:

@@ -20,6 +20,7 @@ STATUS = {
     "NoShow": "no_show",
 }  # fmt: skip
 STAYED = {"in_house", "checked_out"}
+OWNED_PREFERENCE = "pref:"  # push-ledger id prefix of a preference crmbridge created
 GENDER = {"male": "male", "m": "male", "female": "female", "f": "female"}
 
 

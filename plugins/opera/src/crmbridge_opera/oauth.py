@@ -52,10 +52,15 @@ class TokenManager:
     """Holds the current token; `get()` returns a valid one, fetching or renewing as needed."""
 
     def __init__(
-        self, cfg: OperaConfig, http: httpx.Client, clock: Callable[[], float] = time.monotonic
+        self,
+        cfg: OperaConfig,
+        http: httpx.Client,
+        clock: Callable[[], float] = time.monotonic,
+        before_request: Callable[[], None] | None = None,  # the request budget
     ) -> None:
         self.cfg = cfg
         self.http = http
+        self.before_request = before_request
         self.clock = clock
         self.fetches = 0  # how many tokens this manager fetched
         self._key = (cfg.base_url, cfg.client_id, cfg.username or "", cfg.enterprise_id or "")
@@ -88,6 +93,8 @@ class TokenManager:
         headers = {"x-app-key": self.cfg.app_key.get_secret_value()}
         if self.cfg.enterprise_id and form["grant_type"] == "client_credentials":
             headers["enterpriseId"] = self.cfg.enterprise_id
+        if self.before_request is not None:
+            self.before_request()
         try:
             resp = self.http.post(
                 self.cfg.base_url + TOKEN_PATH,

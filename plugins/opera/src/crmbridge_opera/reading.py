@@ -8,6 +8,7 @@ is read once).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,15 @@ from crmbridge.api import (
 
 from .client import OperaClient
 from .errors import OperaApiError
-from .mapping import map_folio_lines, map_profile, map_reservation, map_stay, profile_id, reservation_id
+from .mapping import (
+    OWNED_PREFERENCE,
+    map_folio_lines,
+    map_profile,
+    map_reservation,
+    map_stay,
+    profile_id,
+    reservation_id,
+)
 
 WINDOW_DAYS = 7
 MAX_PAGES_PER_WINDOW = 2000  # a runaway `hasMore` must not loop forever
@@ -36,6 +45,21 @@ PROFILE_FETCH = ["Address", "Communication", "Preference", "Membership", "Commen
 
 def _raw(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def content_hash(info: dict[str, Any]) -> str:
+    """A stable hash of a reservation summary: equal content, equal hash."""
+    raw = json.dumps(info, ensure_ascii=False, default=str, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def remember(infos: list[dict[str, Any]], hashes: dict[str, str], since: date) -> None:
+    """Record the hashes of the reservations arriving from `since` on (the ones the next
+    incremental run re-reads), so that run skips those still unchanged."""
+    for info in infos:
+        rid, arrival = reservation_id(info), (info.get("roomStay") or {}).get("arrivalDate")
+        if rid and arrival and str(arrival) >= since.isoformat():
+            hashes[rid] = content_hash(info)
 
 
 @dataclass
@@ -51,6 +75,7 @@ class Reader:
     ctx: SourceContext
     client: OperaClient
     _profiles: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    _owned: dict[str, set[str]] | None = None
 
     @property
     def hotel(self) -> str:
@@ -105,13 +130,22 @@ class Reader:
         infos, _ = self.search({"reservationIdList": [reservation], "limit": 1})
         return infos[0] if infos else None
 
-    def reservations(self, infos: list[dict[str, Any]], cursor: str | None) -> Batch[Reservation]:
+    def reservations(
+        self, infos: list[dict[str, Any]], cursor: str | None, hashes: dict[str, str] | None = None
+    ) -> Batch[Reservation]:
+        """Map `infos` with their guests. With `hashes`, a reservation whose content hash is
+        there already is skipped (unchanged: no getProfile), and new hashes are recorded."""
         batch: Batch[Reservation] = Batch([], cursor)
         for info in infos:
             rid = reservation_id(info)
             if not rid:
                 batch.rejects.append(Reject("(no id)", "reservation has no reservationIdList id", _raw(info)))
                 continue
+            if hashes is not None:
+                digest = content_hash(info)
+                if hashes.get(rid) == digest:
+                    continue
+                hashes[rid] = digest
             pid = profile_id(info)
             guest = self.profile(pid) if pid else None
             mapped = map_reservation(info, source=self.ctx.name, hotel=self.hotel, guest=guest)
@@ -135,8 +169,25 @@ class Reader:
                 if exc.status != 404:
                     raise
                 body = {}
-            self._profiles[pid] = map_profile(body, source=self.ctx.name, profile_id=pid) if body else None
+            mapped = map_profile(body, source=self.ctx.name, profile_id=pid) if body else None
+            if mapped is not None and mapped.get("preferences"):
+                # What crmbridge wrote back is not evidence about the guest: leave it out.
+                owned = self.owned_preferences().get(pid, set())
+                mapped["preferences"] = [
+                    p for p in mapped["preferences"] if f"{p['category']}:{p['code']}" not in owned
+                ]
+            self._profiles[pid] = mapped
         return self._profiles[pid]
+
+    def owned_preferences(self) -> dict[str, set[str]]:
+        """Per profile, the `group:code` preferences crmbridge created (from the push ledger)."""
+        if self._owned is None:
+            self._owned = {}
+            ledger = self.ctx.ledger
+            for e in ledger.entries("sent") if ledger is not None else ():
+                if e.target == "profile" and e.external_id and e.external_id.startswith(OWNED_PREFERENCE):
+                    self._owned.setdefault(e.pms_id, set()).add(e.external_id.removeprefix(OWNED_PREFERENCE))
+        return self._owned
 
     def profiles(self, pids: list[str], cursor: str | None, ack: list[int]) -> Batch[GuestProfile]:
         batch: Batch[GuestProfile] = Batch([], cursor, ack=ack)

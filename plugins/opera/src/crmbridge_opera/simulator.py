@@ -63,6 +63,7 @@ class Recorded:
     operation: str | None = None
     status: int = 0
     violation: str | None = None
+    at: float = field(default_factory=time.monotonic)  # arrival time, to measure request rates
 
 
 @dataclass
@@ -231,6 +232,16 @@ class OhipSimulator:
 
     def violations(self) -> list[Recorded]:
         return [r for r in self.requests if r.violation]
+
+    def max_rate(self, window: float = 1.0) -> int:
+        """The most requests that arrived within any `window` seconds (half-open)."""
+        times = sorted(r.at for r in self.requests)
+        best, lo = 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= window:
+                lo += 1
+            best = max(best, hi - lo + 1)
+        return best
 
     # -- request handling ----------------------------------------------------------------------
     def handle(
@@ -452,6 +463,25 @@ class OhipSimulator:
             {"Location": f"{self.url}/crm/v1/profiles/{params['profileId']}/preferences"},
         )
 
+    def delete_preference(
+        self, params: dict[str, str], q: Any, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            prof = self.state.profiles.get(params["profileId"])
+            if prof is None:
+                raise _Reply(404, _problem(404, "Profile not found", "", "PROFILE_NOT_FOUND"))
+            groups = (prof["profileDetails"].get("preferenceCollection") or {}).get("preferenceType") or []
+            group = next((g for g in groups if g["preferenceType"] == params["preferenceType"]), None)
+            before = len(group["preference"]) if group else 0
+            if group:
+                group["preference"] = [
+                    p for p in group["preference"] if p.get("preferenceCode") != params["preferenceCode"]
+                ]
+            if group is None or len(group["preference"]) == before:
+                raise _Reply(404, _problem(404, "Preference not found", "", "PREFERENCE_NOT_FOUND"))
+            prof["profileDetails"]["lastModifyDateTime"] = datetime.now(UTC).isoformat()
+        return 200, {"links": []}, {}
+
     def get_folio(
         self, params: dict[str, str], q: Any, headers: dict[str, str], body: bytes
     ) -> tuple[int, Any, dict[str, str]]:
@@ -552,6 +582,14 @@ ROUTES = [
         _rx("/crm/v1/profiles/{profileId}/preferences"),
         "postPreference",
         OhipSimulator.post_preference,
+    ),
+    (
+        "DELETE",
+        _rx(
+            "/crm/v1/profiles/{profileId}/hotels/{hotelId}/preferenceType/{preferenceType}/preferences/{preferenceCode}"
+        ),
+        "deletePreference",
+        OhipSimulator.delete_preference,
     ),
     (
         "GET",
