@@ -33,15 +33,17 @@ def _config(tmp_path: Path, body: str) -> Path:
 @pytest.mark.parametrize("value", ["", "   ", "\t\n"])
 def test_a_secret_from_the_environment_that_is_empty_or_blank_is_a_config_error(tmp_path, monkeypatch, value):
     monkeypatch.setenv("CTRIP_MESSAGE_PASSWORD", value)
+    cfg = load_config(_config(tmp_path, CTRIP))  # secrets resolve when a command uses the source
     with pytest.raises(ConfigError, match=r"\[sources\.ctrip\.message_password\].*empty secret"):
-        load_config(_config(tmp_path, CTRIP))
+        cfg.sources["ctrip"].resolved_options()
 
 
 def test_a_secret_file_that_is_empty_is_a_config_error_for_any_adapter(tmp_path):
     (tmp_path / "secret").write_text("\n")
     body = '\n[sources.opera]\ntype = "opera"\nclient_secret = "${file:secret}"\n'
+    cfg = load_config(_config(tmp_path, body))
     with pytest.raises(ConfigError, match=r"\[sources\.opera\.client_secret\].*empty secret"):
-        load_config(_config(tmp_path, body))
+        cfg.sources["opera"].resolved_options()
 
 
 @pytest.mark.parametrize("command", ["check", "run", "serve"])

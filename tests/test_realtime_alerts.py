@@ -102,8 +102,7 @@ def test_a_ctrip_push_for_a_known_guest_puts_her_pms_arrivals_alerts_in_within_s
 
     from crmbridge.config import ReceiverConfig
     from crmbridge.receiver import PushRoute, Receiver
-
-    from .ctrip.messages import CONFIG, ctrip_source, messages, order
+    from plugins.ctrip.tests.messages import CONFIG, ctrip_source, messages, order
 
     pms, cfg, hooks = setup_store(store, tmp_path)  # nothing pushed yet: the schedule is at 14:00
     rt = RealtimeAlerts(cfg, hooks, store, debounce_s=0.05, today=lambda: TODAY).start()

@@ -112,11 +112,15 @@ def check(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     except ConfigError as exc:
         raise fail(str(exc), "fix the file, then run `crmbridge check` again") from None
     results = []
+    config_wrong: list[str] = []  # a source's table is wrong (a secret resolves empty): exit 2, not 1
     for src in a.config.sources.values():
         try:
             ctx, _ = build_source(a.config, src, a.hooks, a.store)
             detail = a.hooks.check(ctx) or "configuration valid"
             results.append({"source": src.name, "type": src.type, "ok": True, "detail": detail})
+        except ConfigError as exc:
+            config_wrong.append(str(exc))
+            results.append({"source": src.name, "type": src.type, "ok": False, "detail": str(exc)})
         except Exception as exc:
             results.append({"source": src.name, "type": src.type, "ok": False, "detail": str(exc)})
     if as_json:
@@ -126,6 +130,11 @@ def check(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
         for r in results:
             mark = "[green]ok[/]" if r["ok"] else "[red]FAILED[/]"
             out.print(f"{r['source']} ({r['type']}): {mark} {escape(str(r['detail']))}")
+    if config_wrong:
+        for problem in config_wrong:
+            err.print(f"error: {problem}", markup=False)
+        err.print("fix the file, then run `crmbridge check` again", markup=False)
+        raise typer.Exit(2)
     if not all(r["ok"] for r in results):
         raise typer.Exit(1)
 

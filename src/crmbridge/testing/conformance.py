@@ -397,6 +397,7 @@ class AdapterConformance:
             raise ConnectionError("the suite made the store unreachable on purpose")
 
         monkeypatch.setattr(Inbox, "put", put)
+        monkeypatch.setattr(Inbox, "put_new", put)
         req = harness.push_requests()[0]
         try:
             reply = plugin_hooks.receive(ctx, req)
