@@ -30,7 +30,7 @@ CONTRACT = ROOT / "plugins" / "opera" / "src" / "crmbridge_opera" / "ohip_contra
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "oauth": ("getToken",),
     "rsv": ("getHotelReservations", "postBulkReservationAlerts", "getAlertNotices"),
-    "crm": ("getProfile", "putProfile", "postPreference"),
+    "crm": ("getProfile", "putProfile", "postPreference", "deletePreference"),
     "csh": ("getFolio",),
     "int": ("getBusinessEvents",),
 }
