@@ -81,7 +81,35 @@ def test_a_couple_sharing_one_mailbox_stays_two_guests(store):
     assert not together(store, "ctrip/C-1", "ctrip/C-2")
 
 
+def test_a_shared_mailbox_does_not_merge_two_chinese_surnames_with_one_given_name(store):
+    home = ["home2802@example.cn"]
+    write(store, profile("opera", "O-1", given_name="Min", surname="YUE", emails=home))
+    write(store, profile("web", "W-1", local_name="乐敏", emails=home))
+    write(store, profile("web", "W-2", local_name="冯敏", emails=home))
+    assert together(store, "opera/O-1", "web/W-1")
+    assert not together(store, "web/W-1", "web/W-2")
+
+
 # -- masked and virtual numbers ------------------------------------------------------------------
+def test_a_masked_phone_fitting_the_other_wang_yans_number_does_not_merge_them(store):
+    # only the other 王艳 is stored yet, so the mask fits exactly one number: hers
+    write(store, profile("opera", "O-2", given_name="Yan", surname="WANG", phones=["19198764763"]))
+    write(store, profile("fliggy", "F-1", local_name="王艳", phones=["191****4763"]))
+    assert not together(store, "opera/O-2", "fliggy/F-1")
+    with store.engine.connect() as c:
+        assert [r.evidence["agreements"]["phone"] for r in open_reviews(c)] == ["namesake"]
+
+
+def test_a_masked_phone_and_the_same_birth_date_join_a_wang_yan(store):
+    born = "1991-04-02"
+    write(
+        store,
+        profile("opera", "O-1", given_name="Yan", surname="WANG", phones=["19112344763"], birth_date=born),
+    )
+    write(store, profile("fliggy", "F-1", local_name="王艳", phones=["191****4763"], birth_date=born))
+    assert together(store, "opera/O-1", "fliggy/F-1")
+
+
 def test_a_masked_phone_fitting_two_stored_numbers_is_no_evidence(store):
     write(store, profile("opera", "O-1", given_name="Yan", surname="WANG", phones=["19112344763"]))
     write(store, profile("opera", "O-2", given_name="Yan", surname="WANG", phones=["19198764763"]))

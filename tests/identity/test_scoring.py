@@ -62,11 +62,25 @@ def test_siblings_sharing_a_phone_with_different_birth_dates_stay_apart():
 
 
 def test_masked_ota_phone_consistent_with_the_full_number_corroborates_the_name():
-    a = features(local_name="张伟", phones=["138****8000"])
-    b = features(given_name="WEI", surname="ZHANG", phones=["13800138000"])
+    a = features(local_name="张子涵", phones=["138****8000"])
+    b = features(given_name="ZIHAN", surname="ZHANG", phones=["13800138000"])
     c = scorer.compare(a, b)
     assert c.agreements["phone"] == "masked"
     assert c.decision is Decision.MERGE
+
+
+def test_a_masked_phone_between_two_records_of_a_common_name_only_asks_for_review():
+    a = features(local_name="王艳", phones=["191****4763"])
+    b = features(given_name="YAN", surname="WANG", phones=["19198764763"])
+    c = scorer.compare(a, b)
+    assert c.agreements["phone"] == "namesake"
+    assert c.decision is Decision.REVIEW
+
+
+def test_a_masked_phone_and_the_birth_date_of_a_common_name_merge():
+    a = features(local_name="王艳", phones=["191****4763"], birth_date="1991-04-02")
+    b = features(given_name="YAN", surname="WANG", phones=["19198764763"], birth_date="1991-04-02")
+    assert scorer.compare(a, b).decision is Decision.MERGE
 
 
 def test_masked_phone_that_cannot_hide_the_number_is_a_disagreement():

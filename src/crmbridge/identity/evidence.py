@@ -108,12 +108,20 @@ def contradiction(a: MatchFeatures, b: MatchFeatures) -> str | None:
     if a.birth_date and b.birth_date and _dob_differs(a.birth_date, b.birth_date):
         return "birth_date"
     if a.readings and b.readings:
-        given = compare_names(a.readings, b.readings).get("given")
+        levels = compare_names(a.readings, b.readings)
+        given = levels.get("given")
         # unlike Latin given names may be a typo (FEBRL corrupts them freely); a Chinese given
         # name with another character or syllable is another person
         chinese = any(is_chinese_surname(r) for r in (*a.readings, *b.readings))
         if given in ("distinct", "near") or (given == "differ" and chinese):
             return "given_name"
+        # so is a Chinese surname that is not the other's (冯敏 and 乐敏 of one mailbox): a
+        # Chinese wife keeps hers, and no romanisation turns FENG into YUE
+        both = any(is_chinese_surname(r) for r in a.readings) and any(
+            is_chinese_surname(r) for r in b.readings
+        )
+        if levels.get("surname") == "differ" and both:
+            return "surname"
     return None
 
 

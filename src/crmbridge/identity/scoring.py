@@ -8,7 +8,10 @@ worst failure is merging two people:
 * no automatic merge without a corroborating identifier (phone, e-mail, document or birth
   date); a phone or e-mail that the store has seen with several distinct people (a household,
   an assistant, a couple) corroborates only together with the exact full name;
-* a masked phone corroborates only when it fits exactly one stored number among the candidates;
+* a masked phone corroborates only when it fits exactly one stored number among the candidates,
+  and not at all between two records of a common name (王艳, 李娜): the store may hold only
+  the *other* 王艳, whose number the mask fits by chance, so it sends such a pair to review
+  unless a birth date, e-mail or document agrees as well;
 * different given names, a different birth date or two different resident IDs block an
   automatic merge; a Chinese given name with another character is another person (apart).
 """
@@ -25,6 +28,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from .features import MatchFeatures
 from .identifiers import phone_consistent
 from .name_match import compare_names as _compare_names
+from .romanisation import COMMON_SURNAMES
 
 if TYPE_CHECKING:
     from .evidence import EvidenceContext
@@ -41,8 +45,9 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "surname": ("exact", "close", "fuzzy", "differ"),
     "given": ("exact", "alias", "close", "fuzzy", "near", "differ", "distinct"),
     "birth_date": ("exact", "close", "differ"),
-    # shared: one the store holds for several people; ambiguous: a mask several numbers fit
-    "phone": ("exact", "shared", "masked", "ambiguous", "differ"),
+    # shared: one the store holds for several people; namesake: a mask that fits, between two
+    # records of a common name; ambiguous: a mask several numbers fit
+    "phone": ("exact", "shared", "masked", "namesake", "ambiguous", "differ"),
     "email": ("exact", "shared", "differ"),
     "document": ("exact", "close", "differ", "conflict"),
     "postcode": ("exact", "close", "differ"),
@@ -66,7 +71,16 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
     },
     "birth_date": {"exact": 10.0, "close": 3.0, "differ": -10.0},
     # a household phone keeps some weight (the family is the right one) but not a person's
-    "phone": {"exact": 14.0, "shared": 8.0, "masked": 5.0, "ambiguous": 0.0, "differ": -6.0},
+    # a mask fits one in ten thousand numbers of its prefix: among the many people of a common
+    # name that happens, so there it only lifts the exact name into review (4 + 6 + 2 = 12)
+    "phone": {
+        "exact": 14.0,
+        "shared": 8.0,
+        "masked": 5.0,
+        "namesake": 2.0,
+        "ambiguous": 0.0,
+        "differ": -6.0,
+    },
     "email": {"exact": 14.0, "shared": 8.0, "differ": -1.0},
     "document": {"exact": 16.0, "close": 6.0, "differ": -4.0, "conflict": -20.0},
     "postcode": {"exact": 5.0, "close": 1.0, "differ": -2.0},
@@ -161,6 +175,20 @@ def _phone_level(a: MatchFeatures, b: MatchFeatures, ctx: EvidenceContext | None
     return None
 
 
+# The commonest surnames, which with a one-character given name make the names hundreds of
+# thousands of people share (王艳, 李娜, 张敏, 刘洋): the first twenty of the Ministry of Public
+# Security's ranking, about half of all people.
+_TOP_SURNAMES = frozenset(COMMON_SURNAMES[:20])
+
+
+def common_name(f: MatchFeatures) -> bool:
+    """Whether the record's Han name is one many people share: a top-twenty surname and a
+    one-character given name."""
+    return any(
+        len(r.han) == 2 and r.han[0] in _TOP_SURNAMES for r in f.readings if r.han and r.surname and r.given
+    )
+
+
 def _code_level(a: str, b: str) -> str:
     if a == b:
         return "exact"
@@ -193,7 +221,7 @@ def compare(a: MatchFeatures, b: MatchFeatures, ctx: EvidenceContext | None = No
     if a.birth_date and b.birth_date:
         out["birth_date"] = _dob_level(a.birth_date, b.birth_date)
     if (p := _phone_level(a, b, ctx)) is not None:
-        out["phone"] = p
+        out["phone"] = "namesake" if p == "masked" and (common_name(a) or common_name(b)) else p
     if a.emails and b.emails:
         shared = set(a.emails) & set(b.emails)
         out["email"] = (
