@@ -47,7 +47,12 @@ def empty_db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'new.db'}"
         return
-    from .conftest import PG_ADMIN_URL, _pg_admin
+    from sqlalchemy import create_engine as _create
+
+    from crmbridge.testing.pytest_plugin import pg_admin_url
+
+    def _pg_admin():
+        return _create(pg_admin_url(), isolation_level="AUTOCOMMIT")
 
     if __import__("os").environ.get("CRMBRIDGE_TEST_SKIP_PG") == "1":
         pytest.skip("CRMBRIDGE_TEST_SKIP_PG=1")
@@ -55,7 +60,7 @@ def empty_db_url(request, tmp_path):
     with _pg_admin().connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield pg_admin_url().rsplit("/", 1)[0] + f"/{name}"
     with _pg_admin().connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
